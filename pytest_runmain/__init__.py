@@ -1,7 +1,17 @@
-"""Test the ``__main__`` entry points of Python programs in-process."""
+"""Test the ``__main__`` entry points of Python programs in-process.
+
+Run a module as ``python -m`` or a path as ``python PATH`` would, inside the test process, and
+get its exit status, output, globals and uncaught exception: the ``run_module`` and
+``run_path`` fixtures, or a :class:`Runner` outside pytest. :mod:`pytest_runmain.compat` has
+drop-in replacements for :func:`runpy.run_module` and :func:`runpy.run_path`.
+"""
 
 from __future__ import annotations
 
+from pytest_runmain._locate import TargetError
+from pytest_runmain.result import RunResult
+from pytest_runmain.runner import RunModule, Runner, RunPath
+
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["RunModule", "RunPath", "RunResult", "Runner", "TargetError", "__version__"]

@@ -1,0 +1,93 @@
+"""``atexit`` functions of a run: called at the end of the run, as the interpreter would at exit.
+
+Python cannot list registered callbacks, so :class:`ExitFunctions` wraps ``atexit.register``
+and ``atexit.unregister`` for the duration of the run. A registration made by the program's
+own code (decided by the caller's ``owns`` predicate on the registering frame) is kept here
+and called at the end of the run, last registered first. Registrations made by libraries that
+stay imported after the run go to the real ``atexit``: they must run once, at the real exit,
+not early (``logging.shutdown`` would close pytest's handlers).
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import traceback
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any, Final, TextIO, final
+
+__all__ = ["ExitFunctions"]
+
+_CALLBACK_ERROR_HEADER: Final = (
+    "Exception ignored in atexit callback {func!r}:\n"
+    if sys.version_info >= (3, 13)
+    else "Exception ignored in atexit callback: {func!r}\n"
+)
+#: 3.13 prints an atexit callback's traceback through the unraisable hook, without carets.
+_CALLBACK_ERROR_POSITIONS: Final = sys.version_info < (3, 13)
+
+
+@final
+class ExitFunctions:
+    """Collects the run's own ``atexit`` registrations and calls them when told to."""
+
+    def __init__(self, owns: Callable[[FrameType], bool]) -> None:
+        self._owns = owns
+        self._callbacks: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]] = []
+        self._real_register = atexit.register
+        self._real_unregister = atexit.unregister
+
+    def __enter__(self) -> ExitFunctions:
+        atexit.register = self._register  # type: ignore[assignment]
+        atexit.unregister = self._unregister
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        atexit.register = self._real_register
+        atexit.unregister = self._real_unregister
+
+    def _register(
+        self, func: Callable[..., object], /, *args: Any, **kwargs: Any
+    ) -> Callable[..., object]:
+        if self._owns(sys._getframe(1)):
+            self._callbacks.append((func, args, kwargs))
+            return func
+        return self._real_register(func, *args, **kwargs)
+
+    def _unregister(self, func: Callable[..., object], /) -> None:
+        self._callbacks = [entry for entry in self._callbacks if entry[0] != func]
+        self._real_unregister(func)
+
+    def __len__(self) -> int:
+        return len(self._callbacks)
+
+    def run(self, stderr: TextIO) -> None:
+        """Call the collected functions, last registered first, reporting errors to *stderr*.
+
+        As at a real exit, an exception in one callback is printed and the next still runs.
+        Callbacks registered while this runs are run too.
+        """
+        while self._callbacks:
+            func, args, kwargs = self._callbacks.pop()
+            try:
+                func(*args, **kwargs)
+            except BaseException as exc:
+                stderr.write(_CALLBACK_ERROR_HEADER.format(func=func))
+                stderr.write(_format_callback_error(exc))
+
+
+def _format_callback_error(exc: BaseException) -> str:
+    # The first frame is run()'s call of the callback: the interpreter's has none.
+    tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+    te = traceback.TracebackException(type(exc), exc, tb)
+    if not _CALLBACK_ERROR_POSITIONS:
+        te.stack = traceback.StackSummary.from_list(
+            [traceback.FrameSummary(f.filename, f.lineno, f.name, line=f.line) for f in te.stack]
+        )
+    return "".join(te.format())

@@ -1,0 +1,292 @@
+"""Execute located code: runpy's shared execution step and the command-line emulation.
+
+:func:`run_code` is the step both :mod:`runpy` functions end in. :func:`run_main` runs a target
+the way ``python -m MOD ARGS`` / ``python PATH ARGS`` does: in a fresh ``__main__`` module, with
+the command line's ``sys.argv`` and ``sys.path[0]``, reporting the ending as the interpreter
+would (traceback or message on stderr, exit status), then waiting for the run's non-daemon
+threads and calling the ``atexit`` functions it registered. Unlike runpy it never loses the
+globals: the namespace is returned whatever the code raised.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import importlib.machinery
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.machinery import ModuleSpec
+from types import CodeType, ModuleType
+from typing import Any, Literal, TextIO, final
+
+from pytest_runmain._atexit import ExitFunctions
+from pytest_runmain._capture import StdioCapture
+from pytest_runmain._exit import report_ending
+from pytest_runmain._isolation import (
+    Environ,
+    FreshLogging,
+    FreshWarnings,
+    MainModule,
+    OwnCode,
+    StdStreams,
+    SysArgv,
+    SysHooks,
+    SysPath,
+    WorkingDirectory,
+)
+from pytest_runmain._locate import (
+    MAIN_NAME,
+    MainScript,
+    TargetError,
+    find_main_module_code,
+    find_module_code,
+    is_path_entry,
+    read_main_script,
+)
+from pytest_runmain._threads import RunThreads
+
+__all__ = ["Launch", "MainOutcome", "TargetKind", "run_code", "run_main"]
+
+TargetKind = Literal["module", "path"]
+
+
+def run_code(
+    code: CodeType,
+    run_globals: dict[str, Any],
+    init_globals: Mapping[str, Any] | None = None,
+    mod_name: str | None = None,
+    mod_spec: ModuleSpec | None = None,
+    pkg_name: str | None = None,
+    script_name: object = None,
+) -> dict[str, Any]:
+    """Fill *run_globals* with the special globals and execute *code* in it.
+
+    *init_globals* go in first and the seven special names then overwrite them, in runpy's
+    order (observable as dict key order). ``__builtins__`` is left to ``exec``. The same
+    dict is returned; when *code* raises, the caller still holds the namespace.
+    """
+    if init_globals is not None:
+        run_globals.update(init_globals)
+    if mod_spec is None:
+        loader = None
+        fname = script_name
+        cached = None
+    else:
+        loader = mod_spec.loader
+        fname = mod_spec.origin
+        cached = mod_spec.cached
+        if pkg_name is None:
+            pkg_name = mod_spec.parent
+    run_globals.update(
+        __name__=mod_name,
+        __file__=fname,
+        __cached__=cached,
+        __doc__=None,
+        __loader__=loader,
+        __package__=pkg_name,
+        __spec__=mod_spec,
+    )
+    exec(code, run_globals)
+    return run_globals
+
+
+@final
+@dataclass(frozen=True)
+class Launch:
+    """A command line: ``python -m TARGET *ARGS`` (kind "module") or ``python TARGET *ARGS``."""
+
+    #: ``"module"`` for ``-m``; ``"path"`` for a script, compiled file, directory or zip.
+    kind: TargetKind
+    #: The module name, or the path as typed (relative to the run's working directory).
+    target: str
+    #: The program's arguments, after the target.
+    args: tuple[str, ...] = ()
+
+
+@final
+@dataclass
+class MainOutcome:
+    """How a run ended and what it left, before the result is assembled."""
+
+    #: The ``__main__`` namespace the code ran in, kept whatever the code raised.
+    globals: dict[str, Any]
+    #: The uncaught exception (``SystemExit`` included) or None.
+    exception: BaseException | None
+    #: The exit status a shell would see.
+    returncode: int
+    #: ``sys.argv`` as the program saw it when its code started.
+    argv: list[str]
+    #: The run's streams, flushed.
+    capture: StdioCapture
+    #: Modules of the program that the run imported and that were removed afterwards.
+    forgotten_modules: list[str] = field(default_factory=list)
+
+
+def fresh_main_module() -> ModuleType:
+    """A ``__main__`` module as the interpreter creates it at start-up."""
+    module = ModuleType(MAIN_NAME)
+    module.__loader__ = importlib.machinery.BuiltinImporter
+    module.__annotations__ = {}
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    return module
+
+
+def run_as_main(
+    mod_name: str,
+    alter_argv: bool,
+    main_globals: dict[str, Any],
+    error: type[Exception],
+    started: list[list[str]],
+) -> dict[str, Any]:
+    """runpy's ``_run_module_as_main``: find *mod_name* (or ``__main__`` on sys.path), run it.
+
+    Lookup failures raise *error*. *started* receives ``sys.argv`` as the code starts.
+    """
+    if alter_argv or mod_name != MAIN_NAME:
+        located = find_module_code(mod_name, error)
+    else:
+        located = find_main_module_code(error)
+    if alter_argv:
+        sys.argv[0] = located.spec.origin  # type: ignore[assignment]
+    started.append(list(sys.argv))
+    return run_code(located.code, main_globals, None, MAIN_NAME, located.spec)
+
+
+def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
+    """Compile and execute a script in ``__main__`` as the interpreter does (no runpy frames)."""
+    exec(script.load_code(), main_globals)
+
+
+def _safe_path(env: Mapping[str, str]) -> bool:
+    """Whether the interpreter would leave out the unsafe ``sys.path[0]`` (``-P``, 3.11+)."""
+    if sys.version_info < (3, 11):
+        return False
+    return bool(getattr(sys.flags, "safe_path", False) or env.get("PYTHONSAFEPATH"))
+
+
+def run_main(
+    launch: Launch,
+    *,
+    stdin: str | bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> MainOutcome:
+    """Run *launch* in-process as the real command line would; put the interpreter back after.
+
+    Raises :class:`TargetError` (nothing of the program has run, or only its parent package's
+    import) when the target cannot be run: no such module or file, no ``__main__``, not
+    Python. Everything the program does, including raising, is in the outcome.
+    """
+    run_env = Environ.merged(env)
+    capture = StdioCapture(stdin, run_env)
+    main = fresh_main_module()
+    main_globals = main.__dict__
+    exception: BaseException | None = None
+    started: list[list[str]] = []
+    own: OwnCode | None = None
+    try:
+        with contextlib.ExitStack() as restore:
+            restore.enter_context(WorkingDirectory(cwd))
+            restore.enter_context(Environ(env))
+            plan = _plan(launch, run_env)
+            own = OwnCode(main_globals, plan.package, plan.path_entry)
+            restore.enter_context(SysPath(None if _safe_path(run_env) else plan.path_entry))
+            restore.enter_context(SysArgv(plan.argv))
+            restore.enter_context(MainModule(main))
+            restore.enter_context(SysHooks())
+            restore.enter_context(StdStreams(capture.stdin, capture.stdout, capture.stderr))
+            restore.enter_context(FreshLogging())
+            restore.enter_context(FreshWarnings(run_env))
+            exit_functions = restore.enter_context(ExitFunctions(own.owns_frame))
+            threads = RunThreads()
+            try:
+                if plan.script is not None:
+                    main_globals.update(plan.script.special_globals)
+                    started.append(list(sys.argv))
+                    run_script(plan.script, main_globals)
+                else:
+                    run_as_main(
+                        plan.main_name, launch.kind == "module", main_globals, TargetError, started
+                    )
+            except TargetError:
+                raise
+            except BaseException as exc:
+                exception = exc
+            returncode = _end(exception, main_globals, plan, threads, exit_functions, capture)
+    finally:
+        forgotten_modules = own.forget_imported() if own is not None else []
+    argv = started[0] if started else list(plan.argv)
+    return MainOutcome(main_globals, exception, returncode, argv, capture, forgotten_modules)
+
+
+@final
+@dataclass(frozen=True)
+class _Plan:
+    """What the command line sets up before the program's code runs."""
+
+    argv: list[str]
+    #: ``sys.path[0]`` under the real command line.
+    path_entry: str
+    #: The target's top-level package, for ``-m``.
+    package: str | None
+    #: The module runpy's ``_run_module_as_main`` looks up (``-m``, directory, zip).
+    main_name: str
+    #: The script's code and special globals, when the target is a script or compiled file.
+    script: MainScript | None
+    #: Whether runpy's frames head the traceback of an uncaught exception.
+    as_main: bool
+
+
+def _plan(launch: Launch, env: Mapping[str, str]) -> _Plan:
+    if launch.kind == "module":
+        return _Plan(
+            argv=["-m", *launch.args],
+            path_entry=os.getcwd(),
+            package=launch.target.lstrip(".").partition(".")[0] or None,
+            main_name=launch.target,
+            script=None,
+            as_main=True,
+        )
+    argv = [launch.target, *launch.args]
+    path = os.path.abspath(launch.target)
+    if is_path_entry(launch.target):
+        return _Plan(argv, path, None, MAIN_NAME, None, as_main=True)
+    script = read_main_script(launch.target)
+    return _Plan(argv, os.path.dirname(os.path.realpath(path)), None, MAIN_NAME, script, False)
+
+
+def _end(
+    exception: BaseException | None,
+    main_globals: dict[str, Any],
+    plan: _Plan,
+    threads: RunThreads,
+    exit_functions: ExitFunctions,
+    capture: StdioCapture,
+) -> int:
+    """Finish the run as the interpreter finishes: report, join threads, atexit, flush."""
+    returncode = report_ending(
+        exception, _current_stderr(capture), as_main=plan.as_main, excepthook=sys.excepthook
+    )
+    # The interpreter deletes a script's __file__ and __cached__ before exiting; atexit
+    # functions must not see them, the result still shows them.
+    removed: dict[str, Any] = {}
+    if plan.script is not None:
+        removed = {k: main_globals.pop(k) for k in ("__file__", "__cached__") if k in main_globals}
+    threads.join_non_daemon()
+    exit_functions.run(_current_stderr(capture))
+    main_globals.update(removed)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    capture.flush()
+    return returncode
+
+
+def _current_stderr(capture: StdioCapture) -> TextIO:
+    """``sys.stderr`` as the program left it, where the interpreter writes its last words."""
+    stderr = sys.stderr
+    return stderr if stderr is not None else capture.stderr

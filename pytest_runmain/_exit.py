@@ -1,0 +1,214 @@
+"""How a run ends: the exit status a shell sees and what the interpreter prints on the way out.
+
+The interpreter turns ``SystemExit`` into a status with C ``long``/``int`` arithmetic and the
+OS keeps the low 8 bits; any other object is printed. An uncaught exception goes through
+``sys.excepthook``; the default one prints a traceback that, for ``-m``, a directory or a zip,
+starts with runpy's own frames (``<frozen runpy>`` from 3.11). :func:`report_ending` writes the
+same text to the run's stderr: frames of pytest-runmain are taken out, and the frames of
+functions that stand for a runpy function are shown as runpy's, at runpy's line numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.machinery
+import importlib.util
+import os
+import re
+import signal
+import sys
+import sysconfig
+import traceback
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Final, TextIO
+
+__all__ = ["exit_status", "report_ending", "strip_internal_frames"]
+
+_PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
+
+#: The exit status of a process killed by SIGINT, as a shell reports it.
+SIGINT_STATUS: Final = 128 + signal.SIGINT
+
+_TRAILING_COMMENT: Final = re.compile(r"\s+#.*$")
+
+_C_LONG_MIN: Final = -(2**63)
+_C_LONG_MAX: Final = 2**63 - 1
+
+#: What the interpreter prints when ``SystemExit``'s int does not fit a C long (it exits 255).
+_OVERFLOW_REPORT: Final = {
+    (3, 10): "",
+    (3, 11): "",
+    (3, 12): "OverflowError: Python int too large to convert to C long\n",
+}.get(
+    sys.version_info[:2],
+    "Exception ignored on threading shutdown:\n"
+    "OverflowError: Python int too large to convert to C long\n",
+)
+
+#: Our functions that stand for a function of runpy, by name: their frames are shown as runpy's.
+RUNPY_FUNCTIONS: Final[Mapping[str, str]] = {
+    "run_as_main": "_run_module_as_main",
+    "find_module_code": "_get_module_details",
+    "find_main_module_code": "_get_main_module_details",
+    "run_code": "_run_code",
+}
+
+#: Statements of those functions written differently from runpy's: ours -> runpy's (the first
+#: line of it). The other statements are written as runpy writes them.
+_RUNPY_STATEMENTS: Final[Mapping[str, str]] = dict(
+    [
+        (
+            "located = find_module_code(mod_name, error)",
+            "mod_name, mod_spec, code = _get_module_details(mod_name, _Error)",
+        ),
+        (
+            "located = find_main_module_code(error)",
+            "mod_name, mod_spec, code = _get_main_module_details(_Error)",
+        ),
+        (
+            "return run_code(located.code, main_globals, None, MAIN_NAME, located.spec)",
+            "return _run_code(code, main_globals, None,",
+        ),
+        (
+            "return find_module_code(pkg_main_name, error)",
+            "return _get_module_details(pkg_main_name, error)",
+        ),
+        ("return find_module_code(MAIN_NAME)", "return _get_module_details(main_name)"),
+    ]
+)
+
+
+def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
+    """The status ``python`` exits with when its main code ended with *exc*.
+
+    Prints to *stderr* what the interpreter prints for a ``SystemExit`` that is not an int
+    or None. Uncaught exceptions give 1, ``KeyboardInterrupt`` the shell's status of a death
+    by SIGINT (130); their traceback is :func:`report_ending`'s job.
+    """
+    if exc is None:
+        return 0
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            if not _C_LONG_MIN <= code <= _C_LONG_MAX:
+                stderr.write(_OVERFLOW_REPORT)
+                return 255
+            return code & 0xFF
+        stderr.write(f"{code}\n")
+        return 1
+    if isinstance(exc, KeyboardInterrupt):
+        return SIGINT_STATUS
+    return 1
+
+
+def _is_internal(filename: str) -> bool:
+    return os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR
+
+
+def strip_internal_frames(tb: TracebackType | None) -> TracebackType | None:
+    """*tb* without its leading frames of pytest-runmain: where the program's frames start."""
+    while tb is not None and _is_internal(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return tb
+
+
+@functools.cache
+def _runpy_source() -> tuple[str, list[str], dict[str, tuple[int, int]]] | None:
+    """runpy's filename as tracebacks show it, its lines and its functions' line ranges."""
+    spec = importlib.util.find_spec("runpy")
+    if spec is None or spec.origin is None:
+        return None
+    frozen = spec.origin == "frozen" or isinstance(spec.loader, type)
+    # A frozen runpy's source still ships in the stdlib; tracebacks name it <frozen runpy>.
+    source_path = os.path.join(sysconfig.get_path("stdlib"), "runpy.py") if frozen else spec.origin
+    try:
+        with open(source_path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return None
+    ranges = {
+        node.name: (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef)
+    }
+    return ("<frozen runpy>" if frozen else source_path), text.splitlines(), ranges
+
+
+def _as_runpy_frame(frame: traceback.FrameSummary) -> traceback.FrameSummary | None:
+    """The runpy frame that *frame* of ours stands for, or None to leave it out."""
+    runpy_name = RUNPY_FUNCTIONS.get(frame.name)
+    source = _runpy_source()
+    if runpy_name is None or source is None:
+        return None
+    filename, lines, ranges = source
+    statement = _TRAILING_COMMENT.sub("", frame.line or "").strip()
+    statement = _RUNPY_STATEMENTS.get(statement, statement)
+    first, last = ranges.get(runpy_name, (0, -1))
+    for lineno in range(first, last + 1):
+        if lines[lineno - 1].strip() == statement:
+            return traceback.FrameSummary(filename, lineno, runpy_name, lookup_line=False)
+    return None
+
+
+def _render_stack(tb: TracebackType | None, as_main: bool) -> traceback.StackSummary:
+    frames: list[traceback.FrameSummary] = []
+    for frame in traceback.extract_tb(tb):
+        if not _is_internal(frame.filename):
+            frames.append(frame)
+        elif as_main and (runpy_frame := _as_runpy_frame(frame)) is not None:
+            frames.append(runpy_frame)
+    return traceback.StackSummary.from_list(frames)
+
+
+def format_uncaught(exc: BaseException, *, as_main: bool) -> str:
+    """The text the default ``sys.excepthook`` prints for *exc* under the real command line.
+
+    *as_main* is true where runpy's ``_run_module_as_main`` ran the code (``-m``, a directory,
+    a zip); there our frames are replaced by runpy's, elsewhere they are left out.
+    """
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
+    _restack(te, exc, as_main)
+    return "".join(te.format())
+
+
+def _restack(te: traceback.TracebackException, exc: BaseException, as_main: bool) -> None:
+    """Replace the stacks of *te* and its chained exceptions, walking *exc*'s chain alongside."""
+    te.stack = _render_stack(exc.__traceback__, as_main)
+    for chained_te, chained_exc in (
+        (te.__cause__, exc.__cause__),
+        (te.__context__, exc.__context__),
+    ):
+        if chained_te is not None and chained_exc is not None:
+            _restack(chained_te, chained_exc, as_main=False)
+
+
+def report_ending(
+    exc: BaseException | None,
+    stderr: TextIO,
+    *,
+    as_main: bool,
+    excepthook: Callable[[type[BaseException], BaseException, TracebackType | None], object],
+) -> int:
+    """Print what the interpreter prints when its main code ends with *exc*; return the status.
+
+    *excepthook* is ``sys.excepthook`` as the program left it: when the program installed its
+    own, it is called as the interpreter would call it (with pytest-runmain's frames taken out
+    of the traceback); otherwise the default hook's text is written to *stderr*.
+    """
+    if exc is None or isinstance(exc, SystemExit):
+        return exit_status(exc, stderr)
+    if excepthook is sys.__excepthook__:
+        stderr.write(format_uncaught(exc, as_main=as_main))
+    else:
+        try:
+            excepthook(type(exc), exc, strip_internal_frames(exc.__traceback__))
+        except BaseException as hook_exc:
+            stderr.write("Error in sys.excepthook:\n")
+            stderr.write(format_uncaught(hook_exc, as_main=False))
+            stderr.write("\nOriginal exception was:\n")
+            stderr.write(format_uncaught(exc, as_main=as_main))
+    return exit_status(exc, stderr)

@@ -1,0 +1,240 @@
+"""Find the code to run: a module name or a filesystem path -> a code object and its spec.
+
+This is the lookup half of :mod:`runpy`, reproduced step by step because its observable
+behaviour (which parents get imported, which errors are wrapped and with which text, when the
+``RuntimeWarning`` fires, which side effects land in ``sys.path_importer_cache``) is the
+contract. The error class is a parameter, as in runpy: :mod:`pytest_runmain.compat` raises
+:class:`ImportError` like runpy does, the command-line emulation raises :class:`TargetError`.
+
+Each statement that can raise into a traceback is written as runpy writes it, so that
+:mod:`pytest_runmain._exit` can map the frames of a failed lookup onto runpy's own frames.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import marshal
+import os
+import pkgutil
+import sys
+import warnings
+from dataclasses import dataclass
+from importlib.machinery import ModuleSpec, SourceFileLoader, SourcelessFileLoader
+from types import CodeType
+from typing import Any, Final, final
+
+__all__ = [
+    "MainScript",
+    "ModuleCode",
+    "TargetError",
+    "find_main_module_code",
+    "find_module_code",
+    "is_path_entry",
+    "read_main_script",
+    "read_script_code",
+]
+
+MAIN_NAME: Final = "__main__"
+_PYC_HEADER_SIZE: Final = 16
+
+
+class TargetError(ImportError):
+    """The target of a run cannot be run: it does not exist or has no ``__main__``.
+
+    Raised instead of running anything, before the program's own code starts. ``target``
+    names what was asked for; ``str()`` says what was wrong and, where it can, what to do.
+    """
+
+    def __init__(self, message: str, target: str | None = None) -> None:
+        super().__init__(message)
+        self.target = target
+
+
+@final
+@dataclass(frozen=True)
+class ModuleCode:
+    """A located module: the name it was found under, its spec and its code object."""
+
+    #: The resolved module name: ``pkg.__main__`` for a package ``pkg``.
+    name: str
+    #: The module's spec, as ``importlib.util.find_spec`` returned it.
+    spec: ModuleSpec
+    #: The code object the loader gave.
+    code: CodeType
+
+
+def find_module_code(mod_name: str, error: type[Exception] = ImportError) -> ModuleCode:
+    """Locate *mod_name* as ``python -m`` and ``runpy.run_module`` do.
+
+    Dotted names import their parent package first (it stays imported); packages resolve to
+    their ``__main__`` submodule. The target itself is never imported. Lookup failures raise
+    *error* with runpy's exact text; exceptions raised by a parent's ``__init__`` propagate.
+    """
+    if mod_name.startswith("."):
+        raise error("Relative module names not supported")
+    pkg_name, _, _ = mod_name.rpartition(".")
+    if pkg_name:
+        try:
+            __import__(pkg_name)
+        except ImportError as e:
+            # A missing parent or ancestor is reported by find_spec() below; any other
+            # ImportError comes from the package's own code and must surface as is.
+            if e.name is None or (e.name != pkg_name and not pkg_name.startswith(e.name + ".")):
+                raise
+        existing = sys.modules.get(mod_name)
+        if existing is not None and not hasattr(existing, "__path__"):
+            msg = (
+                f"{mod_name!r} found in sys.modules after import of package {pkg_name!r}, "
+                f"but prior to execution of {mod_name!r}; this may result in unpredictable "
+                "behaviour"
+            )
+            warnings.warn(RuntimeWarning(msg), stacklevel=1)
+
+    try:
+        spec = importlib.util.find_spec(mod_name)
+    except (ImportError, AttributeError, TypeError, ValueError) as ex:
+        msg = "Error while finding module specification for {!r} ({}: {})"
+        if mod_name.endswith(".py"):
+            msg += f". Try using '{mod_name[:-3]}' instead of '{mod_name}' as the module name."
+        raise error(msg.format(mod_name, type(ex).__name__, ex)) from ex
+    if spec is None:
+        raise error(f"No module named {mod_name}")
+    if spec.submodule_search_locations is not None:
+        if mod_name == MAIN_NAME or mod_name.endswith("." + MAIN_NAME):
+            raise error("Cannot use package as __main__ module")
+        try:
+            pkg_main_name = mod_name + "." + MAIN_NAME
+            return find_module_code(pkg_main_name, error)
+        except error as e:
+            if mod_name not in sys.modules:
+                raise  # Nothing was imported: being a package is irrelevant.
+            # runpy keeps the lookup error as __context__, not __cause__.
+            raise error(f"{e}; {mod_name!r} is a package and cannot be directly executed")  # noqa: B904
+    loader = spec.loader
+    if loader is None:
+        raise error(f"{mod_name!r} is a namespace package and cannot be executed")
+    try:
+        code = loader.get_code(mod_name)  # type: ignore[attr-defined]
+    except ImportError as e:
+        raise error(format(e)) from e
+    if code is None:
+        raise error(f"No code object available for {mod_name}")
+    return ModuleCode(mod_name, spec, code)
+
+
+def find_main_module_code(error: type[Exception] = ImportError) -> ModuleCode:
+    """Locate ``__main__`` on the whole ``sys.path``, as a directory or zip run does.
+
+    ``sys.modules['__main__']`` is set aside during the lookup (a ``KeyError`` when it is
+    absent, as in runpy) and always put back. An :class:`ImportError` mentioning
+    ``__main__`` becomes *error* ``can't find '__main__' module in <sys.path[0]>``.
+    """
+    saved_main = sys.modules[MAIN_NAME]
+    del sys.modules[MAIN_NAME]
+    try:
+        return find_module_code(MAIN_NAME)
+    except ImportError as exc:
+        if MAIN_NAME in str(exc):
+            raise error(f"can't find {MAIN_NAME!r} module in {sys.path[0]!r}") from exc
+        raise
+    finally:
+        sys.modules[MAIN_NAME] = saved_main
+
+
+def is_path_entry(path_name: object) -> bool:
+    """Whether *path_name* is a ``sys.path`` entry (a directory or zip file) or a script.
+
+    Decided as runpy decides it, through ``pkgutil.get_importer``: that consults and fills
+    ``sys.path_importer_cache`` and lets custom path hooks claim any path. Missing paths and
+    everything no hook accepts are scripts.
+    """
+    importer = pkgutil.get_importer(path_name)  # type: ignore[arg-type]
+    if importer is None:
+        return False
+    # imp.NullImporter (Python < 3.12) marks a path as "not an entry"; compared by name so
+    # as not to import the deprecated module.
+    importer_type = type(importer)
+    return not (importer_type.__module__ == "imp" and importer_type.__name__ == "NullImporter")
+
+
+def read_script_code(path_name: str | os.PathLike[str], filename: object) -> CodeType:
+    """Read a script or compiled file at *path_name* as runpy does.
+
+    A file starting with this interpreter's magic number is bytecode, whatever its suffix: the
+    rest of the 16-byte header is skipped unchecked and the code unmarshalled. Anything else is
+    compiled as source (encoding cookie and BOM honoured) under the name *filename*.
+    """
+    code_path = os.path.abspath(os.fsdecode(path_name))
+    with io.open_code(code_path) as f:
+        code = pkgutil.read_code(f)
+    if code is None:
+        with io.open_code(code_path) as f:
+            code = compile(f.read(), filename, "exec", dont_inherit=True)  # type: ignore[call-overload]
+    assert isinstance(code, CodeType)
+    return code
+
+
+@final
+@dataclass(frozen=True)
+class MainScript:
+    """A script or compiled file as ``python PATH`` runs it in ``__main__``."""
+
+    #: The absolute path: the script's ``__file__`` and the code's filename.
+    path: str
+    #: Whether the file is bytecode (by ``.pyc`` suffix or by magic number, as the C code tells).
+    compiled: bool
+    data: bytes
+
+    @property
+    def special_globals(self) -> dict[str, Any]:
+        """What the interpreter adds to ``__main__`` before running the file."""
+        loader_type = SourcelessFileLoader if self.compiled else SourceFileLoader
+        return {
+            "__loader__": loader_type(MAIN_NAME, self.path),
+            "__file__": self.path,
+            "__cached__": None,
+        }
+
+    def load_code(self) -> CodeType:
+        """Compile or unmarshal the file; a ``SyntaxError`` here is the program's own error."""
+        if self.compiled:
+            code = marshal.loads(self.data[_PYC_HEADER_SIZE:])
+            if not isinstance(code, CodeType):
+                raise RuntimeError(f"{self.path!r} does not hold a code object")
+            return code
+        return compile(self.data, self.path, "exec", dont_inherit=True)
+
+
+def read_main_script(path_name: str) -> MainScript:
+    """Read the file *path_name* for ``python PATH``; raise :class:`TargetError` if it can't run.
+
+    Missing or unreadable files, bytecode of another Python version and binary files (NUL
+    bytes) are target errors: the real interpreter refuses them too, before any code runs.
+    """
+    path = os.path.abspath(path_name)
+    try:
+        with io.open_code(path) as f:
+            data = f.read()
+    except OSError as exc:
+        raise TargetError(
+            f"cannot run {path_name!r}: can't open file {path!r}: "
+            f"[Errno {exc.errno}] {exc.strerror}",
+            path_name,
+        ) from exc
+    magic = importlib.util.MAGIC_NUMBER
+    compiled = path.endswith(".pyc") or data[:2] == magic[:2]
+    if compiled and data[:4] != magic:
+        raise TargetError(
+            f"cannot run {path_name!r}: bad magic number in .pyc file; it was compiled by "
+            f"another Python version (this is {sys.version.split()[0]}): compile it again "
+            "with this interpreter or run its source",
+            path_name,
+        )
+    if not compiled and b"\0" in data:
+        raise TargetError(
+            f"cannot run {path_name!r}: it is not a Python source file (it contains NUL "
+            "bytes) nor bytecode of this Python version",
+            path_name,
+        )
+    return MainScript(path, compiled, data)
