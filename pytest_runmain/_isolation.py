@@ -14,6 +14,7 @@ import os
 import site
 import sys
 import sysconfig
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from types import FrameType, ModuleType, TracebackType
@@ -131,23 +132,34 @@ class StdStreams(_Guard):
             setattr(sys, name, stream)
 
 
-_HOOK_NAMES: Final = ("excepthook", "displayhook", "breakpointhook", "unraisablehook")
+#: Hooks a fresh interpreter has at their defaults, which pytest replaces during a test.
+_DEFAULT_HOOKS: Final = ("excepthook", "displayhook", "unraisablehook")
 
 
 @final
 class SysHooks(_Guard):
-    """The ``sys`` hooks the run may replace, and the recursion limit."""
+    """``sys`` and ``threading`` hooks at their defaults during the run, and the recursion limit.
+
+    pytest collects unraisable and thread exceptions through its own hooks (and turns them into
+    warnings); a program on the command line prints them to its stderr. The run starts with
+    the interpreter's defaults; whatever hooks it installs are taken out afterwards.
+    ``sys.breakpointhook`` is left as pytest set it, so ``breakpoint()`` still debugs.
+    """
 
     def __init__(self) -> None:
-        self._saved = {name: getattr(sys, name) for name in _HOOK_NAMES}
+        self._saved = {name: getattr(sys, name) for name in (*_DEFAULT_HOOKS, "breakpointhook")}
+        self._threading_excepthook = threading.excepthook
         self._recursion_limit = sys.getrecursionlimit()
 
     def apply(self) -> None:
-        pass
+        for name in _DEFAULT_HOOKS:
+            setattr(sys, name, getattr(sys, f"__{name}__"))
+        threading.excepthook = threading.__excepthook__
 
     def restore(self) -> None:
         for name, hook in self._saved.items():
             setattr(sys, name, hook)
+        threading.excepthook = self._threading_excepthook
         sys.setrecursionlimit(self._recursion_limit)
 
 

@@ -1,0 +1,75 @@
+"""The run's standard streams answer like pipes and keep everything written to them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from pytest_runmain._capture import StdioCapture, stdio_encoding
+
+
+def test_streams_look_like_pipes() -> None:
+    capture = StdioCapture(None, {"PYTHONIOENCODING": "utf-8"})
+    for stream in (capture.stdin, capture.stdout, capture.stderr):
+        assert not stream.isatty()
+        assert stream.encoding == "utf-8"
+    assert (capture.stdout.errors, capture.stderr.errors) == ("strict", "backslashreplace")
+    assert capture.stdin.read() == ""
+
+
+def test_fileno_says_what_to_do() -> None:
+    capture = StdioCapture(None, {})
+    with pytest.raises(io.UnsupportedOperation, match="mode='subprocess'"):
+        capture.stdout.fileno()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PYTHONIOENCODING": "latin-1"}, ("latin-1", None)),
+        ({"PYTHONIOENCODING": "utf-8:replace"}, ("utf-8", "replace")),
+        ({"PYTHONIOENCODING": ":surrogateescape", "PYTHONUTF8": "1"}, ("utf-8", "surrogateescape")),
+    ],
+)
+def test_encoding_follows_pythonioencoding(
+    env: dict[str, str], expected: tuple[str, str | None]
+) -> None:
+    assert stdio_encoding(env) == expected
+
+
+def test_buffered_stdout_reaches_the_output_at_flush() -> None:
+    """Without PYTHONUNBUFFERED stdout is block-buffered and stderr line-buffered, as on a pipe.
+
+    The text layer holds its own pending text, so bytes written to ``.buffer`` overtake it:
+    ``env -u PYTHONUNBUFFERED python3 prog.py 2>&1 | cat`` prints the same order.
+    """
+    capture = StdioCapture(None, {})
+    capture.stdout.write("out1\n")
+    capture.stderr.write("err1\n")
+    capture.stdout.buffer.write(b"raw\n")
+    capture.flush()
+    assert capture.output_bytes == b"err1\nraw\nout1\n"
+    assert capture.stdout_bytes == b"raw\nout1\n"
+
+
+def test_unbuffered_streams_interleave_in_write_order() -> None:
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    capture.stdout.write("out1\n")
+    capture.stderr.write("err1\n")
+    capture.stdout.buffer.write(b"raw\n")
+    capture.flush()
+    assert capture.output_bytes == b"out1\nerr1\nraw\n"
+
+
+def test_closed_stream_keeps_what_was_written() -> None:
+    capture = StdioCapture(None, {})
+    capture.stdout.write("kept")
+    capture.stdout.close()
+    capture.flush()
+    assert capture.stdout_bytes == b"kept"
+
+
+def test_stdin_text_is_encoded_with_the_run_encoding() -> None:
+    capture = StdioCapture("é\n", {"PYTHONIOENCODING": "latin-1"})
+    assert capture.stdin.buffer.read() == b"\xe9\n"
