@@ -30,6 +30,7 @@ from pytest_runmain._isolation import (
     FreshWarnings,
     MainModule,
     OwnCode,
+    SignalHandlers,
     StdStreams,
     SysArgv,
     SysHooks,
@@ -196,6 +197,7 @@ def run_main(
             restore.enter_context(SysArgv(plan.argv))
             restore.enter_context(MainModule(main))
             restore.enter_context(SysHooks())
+            restore.enter_context(SignalHandlers())
             restore.enter_context(StdStreams(capture.stdin, capture.stdout, capture.stderr))
             restore.enter_context(FreshLogging())
             restore.enter_context(FreshWarnings(run_env))

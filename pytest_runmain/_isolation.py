@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.machinery
 import logging
 import os
+import signal
 import site
 import sys
 import sysconfig
@@ -28,6 +29,7 @@ __all__ = [
     "FreshWarnings",
     "MainModule",
     "OwnCode",
+    "SignalHandlers",
     "StdStreams",
     "SysArgv",
     "SysHooks",
@@ -161,6 +163,33 @@ class SysHooks(_Guard):
             setattr(sys, name, hook)
         threading.excepthook = self._threading_excepthook
         sys.setrecursionlimit(self._recursion_limit)
+
+
+@final
+class SignalHandlers(_Guard):
+    """Python-level signal handlers the run installs are taken out again.
+
+    A program that handles SIGINT or SIGTERM would otherwise keep pytest from being stopped,
+    and one that handles SIGALRM would break pytest-timeout. Handlers can only be changed
+    from the main thread; a run in another thread could not have changed them.
+    """
+
+    def __init__(self) -> None:
+        self._saved: dict[signal.Signals, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in signal.valid_signals():
+                try:
+                    self._saved[signum] = signal.getsignal(signum)
+                except (OSError, ValueError):
+                    continue
+
+    def apply(self) -> None:
+        pass
+
+    def restore(self) -> None:
+        for signum, handler in self._saved.items():
+            if handler is not None and signal.getsignal(signum) is not handler:
+                signal.signal(signum, handler)
 
 
 @final

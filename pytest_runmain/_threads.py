@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import final
 
 __all__ = ["RunThreads"]
@@ -27,4 +28,25 @@ class RunThreads:
         """
         while pending := [t for t in self.started() if not t.daemon]:
             for thread in pending:
+                _shut_down_owning_executor(thread)
+            for thread in pending:
                 thread.join()
+
+
+def _shut_down_owning_executor(thread: threading.Thread) -> None:
+    """Tell the run's ``concurrent.futures`` executor that owns *thread* to wind down.
+
+    At a real exit ``threading._shutdown`` first calls ``concurrent.futures``' exit hook, which
+    stops every executor's idle workers (so a never shut down executor does not hang the
+    exit). That hook sets a process-wide flag, so it must not run here; the executor that
+    started *thread* gets ``shutdown(wait=False)`` instead, which lets its workers finish their
+    queued work and end.
+    """
+    reference = getattr(thread, "executor_reference", None)  # a process pool's manager
+    if reference is None:
+        args = getattr(thread, "_args", ())  # a thread pool's worker: (executor_ref, queue, ...)
+        reference = args[0] if args and isinstance(args[0], weakref.ReferenceType) else None
+    executor = reference() if reference is not None else None
+    shutdown = getattr(executor, "shutdown", None)
+    if callable(shutdown):
+        shutdown(wait=False)
