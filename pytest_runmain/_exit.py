@@ -10,19 +10,16 @@ functions that stand for a runpy function are shown as runpy's, at runpy's line 
 
 from __future__ import annotations
 
-import ast
-import functools
-import importlib.machinery
-import importlib.util
 import os
 import re
 import signal
 import sys
-import sysconfig
 import traceback
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Final, TextIO
+
+from pytest_runmain._runpy_source import runpy_source
 
 __all__ = ["exit_status", "report_ending", "strip_internal_frames"]
 
@@ -116,42 +113,17 @@ def strip_internal_frames(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
-@functools.cache
-def _runpy_source() -> tuple[str, list[str], dict[str, tuple[int, int]]] | None:
-    """runpy's filename as tracebacks show it, its lines and its functions' line ranges."""
-    spec = importlib.util.find_spec("runpy")
-    if spec is None or spec.origin is None:
-        return None
-    frozen = spec.origin == "frozen" or isinstance(spec.loader, type)
-    # A frozen runpy's source still ships in the stdlib; tracebacks name it <frozen runpy>.
-    source_path = os.path.join(sysconfig.get_path("stdlib"), "runpy.py") if frozen else spec.origin
-    try:
-        with open(source_path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
-        return None
-    ranges = {
-        node.name: (node.lineno, node.end_lineno or node.lineno)
-        for node in ast.walk(ast.parse(text))
-        if isinstance(node, ast.FunctionDef)
-    }
-    return ("<frozen runpy>" if frozen else source_path), text.splitlines(), ranges
-
-
 def _as_runpy_frame(frame: traceback.FrameSummary) -> traceback.FrameSummary | None:
     """The runpy frame that *frame* of ours stands for, or None to leave it out."""
     runpy_name = RUNPY_FUNCTIONS.get(frame.name)
-    source = _runpy_source()
+    source = runpy_source()
     if runpy_name is None or source is None:
         return None
-    filename, lines, ranges = source
     statement = _TRAILING_COMMENT.sub("", frame.line or "").strip()
-    statement = _RUNPY_STATEMENTS.get(statement, statement)
-    first, last = ranges.get(runpy_name, (0, -1))
-    for lineno in range(first, last + 1):
-        if lines[lineno - 1].strip() == statement:
-            return traceback.FrameSummary(filename, lineno, runpy_name, lookup_line=False)
-    return None
+    lineno = source.line_of(runpy_name, _RUNPY_STATEMENTS.get(statement, statement))
+    if lineno is None:
+        return None
+    return traceback.FrameSummary(source.filename, lineno, runpy_name, lookup_line=False)
 
 
 def _render_stack(tb: TracebackType | None, as_main: bool) -> traceback.StackSummary:

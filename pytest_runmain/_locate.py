@@ -24,6 +24,8 @@ from importlib.machinery import ModuleSpec, SourceFileLoader, SourcelessFileLoad
 from types import CodeType
 from typing import Any, Final, final
 
+from pytest_runmain._runpy_source import runpy_source
+
 __all__ = [
     "MainScript",
     "ModuleCode",
@@ -89,7 +91,7 @@ def find_module_code(mod_name: str, error: type[Exception] = ImportError) -> Mod
                 f"but prior to execution of {mod_name!r}; this may result in unpredictable "
                 "behaviour"
             )
-            warnings.warn(RuntimeWarning(msg), stacklevel=1)
+            _warn_as_runpy(msg)
 
     try:
         spec = importlib.util.find_spec(mod_name)
@@ -121,6 +123,27 @@ def find_module_code(mod_name: str, error: type[Exception] = ImportError) -> Mod
     if code is None:
         raise error(f"No code object available for {mod_name}")
     return ModuleCode(mod_name, spec, code)
+
+
+#: The ``__warningregistry__`` of the warnings issued in runpy's name.
+_RUNPY_WARNING_REGISTRY: Final[dict[str | tuple[str, type[Warning], int], int]] = {}
+
+
+def _warn_as_runpy(message: str) -> None:
+    """Issue runpy's ``RuntimeWarning`` from where runpy issues it.
+
+    Users silence it with ``-W ignore::RuntimeWarning:runpy``; that filter must match.
+    """
+    source = runpy_source()
+    lineno = source.line_of("_get_module_details", "warn(RuntimeWarning(msg))") if source else None
+    warnings.warn_explicit(
+        RuntimeWarning(message),
+        RuntimeWarning,
+        source.filename if source else "runpy.py",
+        lineno or 0,
+        module="runpy",
+        registry=_RUNPY_WARNING_REGISTRY,
+    )
 
 
 def find_main_module_code(error: type[Exception] = ImportError) -> ModuleCode:

@@ -1,0 +1,272 @@
+"""The greeter's three entry points, run in-process by pytest-runmain.
+
+``run_module("greeter", ...)`` runs like ``python -m greeter ...`` and ``run_path(script, ...)``
+like ``python script ...``. Each returns what a shell would see (``returncode``, ``stdout``,
+``stderr``) and, because the program ran in this process, its module globals as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import greeter
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_runmain import RunModule, RunPath
+
+# -- python -m greeter -----------------------------------------------------------------------
+
+
+def test_greets_the_name_given_on_the_command_line(run_module: RunModule) -> None:
+    result = run_module("greeter", "Ada")
+
+    assert result.returncode == 0
+    assert result.stdout == "Hello, Ada!\n"
+    assert result.stderr == ""
+
+
+def test_shout_greets_in_capitals(run_module: RunModule) -> None:
+    result = run_module("greeter", "Ada", "--shout")
+
+    assert result.returncode == 0
+    assert result.stdout == "HELLO, ADA!\n"
+
+
+def test_argv_is_what_python_dash_m_gives(run_module: RunModule) -> None:
+    result = run_module("greeter", "--shout", "Ada")
+
+    # Like `python -m greeter`: argv[0] is the file of the module that runs.
+    assert Path(result.argv[0]).name == "__main__.py"
+    assert result.argv[1:] == ["--shout", "Ada"]
+
+
+def test_version(run_module: RunModule) -> None:
+    result = run_module("greeter", "--version")
+
+    assert result.returncode == 0
+    assert result.stdout == f"greeter {greeter.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "greeter: error: the following arguments are required: name\n"),
+        (("Ada", "--whisper"), "greeter: error: unrecognized arguments: --whisper\n"),
+    ],
+    ids=["missing-name", "unknown-option"],
+)
+def test_usage_errors_exit_2(run_module: RunModule, args: tuple[str, ...], message: str) -> None:
+    result = run_module("greeter", *args)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: greeter [-h] [--shout] [-v] [--version] name\n")
+    assert result.stderr.endswith(message)
+
+
+def test_globals_survive_a_usage_error(run_module: RunModule) -> None:
+    result = run_module("greeter", "--no-such-option")
+
+    assert result.returncode == 2
+    # argparse ended the program with SystemExit(2); the result keeps the exception...
+    assert isinstance(result.exception, SystemExit)
+    assert result.exception.code == 2
+    # ...and the globals: the module ran up to parse_args(), so its parser is there to reuse.
+    parser = result.globals["parser"]
+    assert isinstance(parser, argparse.ArgumentParser)
+    assert parser.prog == "greeter"
+    assert parser.parse_args(["Bob", "--shout"]) == argparse.Namespace(
+        name="Bob", shout=True, verbose=False
+    )
+
+
+def test_module_runs_as_main(run_module: RunModule) -> None:
+    result = run_module("greeter", "Ada")
+
+    assert result.globals["__name__"] == "__main__"
+    assert result.globals["__spec__"].name == "greeter.__main__"
+
+
+@pytest.mark.parametrize("name", ["", "   "], ids=["empty", "blank"])
+def test_empty_name_exits_3(run_module: RunModule, name: str) -> None:
+    result = run_module("greeter", name)
+
+    assert result.returncode == 3
+    assert result.returncode == result.globals["EXIT_EMPTY_NAME"]
+    assert result.stdout == ""
+    assert result.stderr == "greeter: error: name must not be empty\n"
+
+
+def test_dash_reads_names_from_stdin(run_module: RunModule) -> None:
+    result = run_module("greeter", "-", stdin="Ada\n\n  Grace  \n")
+
+    assert result.returncode == 0
+    assert result.stdout == "Hello, Ada!\nHello, Grace!\n"
+
+
+def test_stdin_and_stdout_as_bytes(run_module: RunModule) -> None:
+    result = run_module("greeter", "-", "--shout", stdin="Zoë\n".encode())
+
+    assert result.returncode == 0
+    assert result.stdout_bytes == "HELLO, ZOË!\n".encode()
+    assert result.stdout == "HELLO, ZOË!\n"
+
+
+def test_no_names_on_stdin_exits_3(run_module: RunModule) -> None:
+    result = run_module("greeter", "-", stdin="\n\n")
+
+    assert result.returncode == 3
+    assert result.stderr == "greeter: error: no names on stdin\n"
+
+
+def test_env_overlays_the_environment_for_the_run_only(
+    run_module: RunModule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(greeter.GREETING_ENV, "Hi")
+
+    overlaid = run_module("greeter", "Ada", env={greeter.GREETING_ENV: "Howdy"})
+    inherited = run_module("greeter", "Ada")
+
+    assert overlaid.stdout == "Howdy, Ada!\n"
+    assert inherited.stdout == "Hi, Ada!\n"
+    assert os.environ[greeter.GREETING_ENV] == "Hi"
+
+
+def test_verbose_logs_to_stderr(run_module: RunModule) -> None:
+    result = run_module("greeter", "--verbose", "Ada")
+
+    assert result.returncode == 0
+    assert result.stdout == "Hello, Ada!\n"
+    assert result.stderr == "DEBUG:greeter:greeting 1 name(s) with 'Hello'\nINFO:greeter:done\n"
+
+
+def test_logging_setup_does_not_leak_into_the_next_run(run_module: RunModule) -> None:
+    run_module("greeter", "--verbose", "Ada")
+
+    quiet = run_module("greeter", "Ada")
+
+    assert quiet.stderr == ""
+
+
+# -- python -m greeter.cli_tools -------------------------------------------------------------
+
+
+def test_word_count_of_stdin(run_module: RunModule) -> None:
+    result = run_module("greeter.cli_tools", stdin="Ada Grace\nAda\n")
+
+    assert result.returncode == 0
+    assert result.stdout == "2 lines, 3 words\n"
+
+
+def test_word_count_top_words(run_module: RunModule) -> None:
+    result = run_module("greeter.cli_tools", "--top", "1", stdin="Ada Grace\nAda\n")
+
+    assert result.stdout == "2 lines, 3 words\n     2 Ada\n"
+
+
+def test_word_count_reads_files_relative_to_cwd(
+    run_module: RunModule, names_file: Path, tmp_path: Path
+) -> None:
+    before = Path.cwd()
+
+    result = run_module("greeter.cli_tools", "names.txt", cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert result.stdout == "5 lines, 5 words\n"
+    assert Path.cwd() == before
+
+
+def test_word_count_missing_file_exits_with_message(run_module: RunModule, tmp_path: Path) -> None:
+    result = run_module("greeter.cli_tools", "missing.txt", cwd=tmp_path)
+
+    # sys.exit("message"): the message goes to stderr and the status is 1.
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "greeter.cli_tools: cannot read 'missing.txt': No such file or directory\n"
+    )
+
+
+def test_functions_of_the_run_can_be_called_afterwards(run_module: RunModule) -> None:
+    result = run_module("greeter.cli_tools", stdin="")
+
+    count = result.globals["count"]
+    assert count(["a b", "b"]) == (2, Counter({"b": 2, "a": 1}))
+
+
+# -- python scripts/greet-report.py ----------------------------------------------------------
+
+
+def test_report_reads_names_txt_in_cwd(
+    run_path: RunPath, report_script: Path, names_file: Path
+) -> None:
+    result = run_path(report_script, cwd=names_file.parent)
+
+    assert result.returncode == 0
+    assert result.stdout == "Hello, Ada!\nHello, Grace!\n-- 2 people greeted, 1 duplicates\n"
+    assert result.stderr == ""
+
+
+def test_report_as_json(run_path: RunPath, report_script: Path, names_file: Path) -> None:
+    result = run_path(report_script, str(names_file), "--json")
+
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {
+        "greeter": greeter.__version__,
+        "greetings": ["Hello, Ada!", "Hello, Grace!"],
+        "duplicates": ["Ada"],
+    }
+
+
+def test_report_uses_the_greeting_from_env(
+    run_path: RunPath, report_script: Path, names_file: Path
+) -> None:
+    result = run_path(report_script, str(names_file), env={greeter.GREETING_ENV: "Welcome"})
+
+    assert result.stdout.splitlines()[:2] == ["Welcome, Ada!", "Welcome, Grace!"]
+
+
+def test_report_without_names_file_exits_1(
+    run_path: RunPath, report_script: Path, tmp_path: Path
+) -> None:
+    result = run_path(report_script, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "greet-report: no names file 'names.txt'\n"
+
+
+def test_report_usage_error_exits_2(run_path: RunPath, report_script: Path) -> None:
+    result = run_path(report_script, "--csv")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: greet-report")
+    assert result.stderr.endswith("greet-report: error: unrecognized arguments: --csv\n")
+
+
+def test_script_path_as_typed_in_the_shell(
+    run_path: RunPath, example_root: Path, report_script: Path, names_file: Path
+) -> None:
+    # cd examples/greeter && python scripts/greet-report.py /tmp/.../names.txt
+    result = run_path("scripts/greet-report.py", str(names_file), cwd=example_root)
+
+    assert result.returncode == 0
+    assert result.argv == ["scripts/greet-report.py", str(names_file)]
+    # Like python 3.9+: argv[0] stays as typed, __file__ is absolute.
+    assert result.globals["__file__"] == str(report_script)
+    assert result.globals["__name__"] == "__main__"
+
+
+def test_report_helpers_from_globals(
+    run_path: RunPath, report_script: Path, names_file: Path
+) -> None:
+    result = run_path(report_script, str(names_file))
+
+    assert result.globals["DEFAULT_FILE"] == "names.txt"
+    assert result.globals["load_names"](str(names_file)) == ["Ada", "Grace", "Ada"]
