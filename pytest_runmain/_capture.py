@@ -31,10 +31,16 @@ _NO_FD_HINT: Final = (
 class _Sink(io.RawIOBase):
     """A write-only raw stream that journals what reaches it."""
 
-    def __init__(self, name: StreamName, journal: list[tuple[StreamName, bytes]]) -> None:
+    def __init__(
+        self, name: StreamName, journal: list[tuple[StreamName, bytes]], *, tty: bool
+    ) -> None:
         super().__init__()
         self.name = name
         self._journal = journal
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
 
     def writable(self) -> bool:
         return True
@@ -51,6 +57,21 @@ class _Sink(io.RawIOBase):
     def close(self) -> None:
         # Like a pipe's end: closing it only stops further writes; what was written stays.
         super().close()
+
+
+@final
+class _Input(io.BytesIO):
+    """The bytes of the run's standard input, answering ``isatty()`` as configured."""
+
+    def __init__(self, data: bytes, *, tty: bool) -> None:
+        super().__init__(data)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation(_NO_FD_HINT.format(name="sys.stdin"))
 
 
 def _truthy_env(env: Mapping[str, str], name: str) -> bool:
@@ -82,25 +103,29 @@ class StdioCapture:
     are in :attr:`stdout_bytes`, :attr:`stderr_bytes` and :attr:`output_bytes`.
     """
 
-    def __init__(self, stdin: str | bytes | None, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, stdin: str | bytes | None, env: Mapping[str, str], *, tty: bool = False
+    ) -> None:
         self.encoding, io_errors = stdio_encoding(env)
         unbuffered = _truthy_env(env, "PYTHONUNBUFFERED")
         self.journal: list[tuple[StreamName, bytes]] = []
+        self._tty = tty
         if isinstance(stdin, str):
             stdin = stdin.encode(self.encoding, io_errors or "strict")
         self.stdin = io.TextIOWrapper(
-            io.BufferedReader(io.BytesIO(stdin or b"")),
+            io.BufferedReader(_Input(stdin or b"", tty=tty)),
             encoding=self.encoding,
             errors=io_errors or "strict",
             newline="\n",
         )
-        self.stdout = self._writer("stdout", io_errors or "strict", unbuffered, line=False)
+        # An interactive stdout is line-buffered; a pipe's is block-buffered.
+        self.stdout = self._writer("stdout", io_errors or "strict", unbuffered, line=tty)
         self.stderr = self._writer("stderr", "backslashreplace", unbuffered, line=True)
 
     def _writer(
         self, name: StreamName, errors: str, unbuffered: bool, *, line: bool
     ) -> io.TextIOWrapper:
-        sink = _Sink(name, self.journal)
+        sink = _Sink(name, self.journal, tty=self._tty)
         buffer: io.RawIOBase | io.BufferedWriter = sink if unbuffered else io.BufferedWriter(sink)
         return io.TextIOWrapper(
             buffer,  # type: ignore[arg-type]

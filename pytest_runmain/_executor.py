@@ -41,6 +41,7 @@ from pytest_runmain._locate import (
     MAIN_NAME,
     MainScript,
     TargetError,
+    command_line_abspath,
     find_main_module_code,
     find_module_code,
     is_path_entry,
@@ -173,15 +174,20 @@ def run_main(
     stdin: str | bytes | None = None,
     env: Mapping[str, str | None] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    tty: bool = False,
+    passthrough: tuple[type[BaseException], ...] = (),
 ) -> MainOutcome:
     """Run *launch* in-process as the real command line would; put the interpreter back after.
 
     Raises :class:`TargetError` (nothing of the program has run, or only its parent package's
     import) when the target cannot be run: no such module or file, no ``__main__``, not
-    Python. Everything the program does, including raising, is in the outcome.
+    Python. Everything the program does, including raising, is in the outcome, except the
+    exceptions of the *passthrough* types, which propagate once the state is restored (pytest
+    raises its outcomes, a pytest-timeout failure say, inside the code it runs). With *tty*
+    the standard streams say they are a terminal.
     """
     run_env = Environ.merged(env)
-    capture = StdioCapture(stdin, run_env)
+    capture = StdioCapture(stdin, run_env, tty=tty)
     main = fresh_main_module()
     main_globals = main.__dict__
     exception: BaseException | None = None
@@ -199,7 +205,7 @@ def run_main(
             restore.enter_context(SysHooks())
             restore.enter_context(SignalHandlers())
             restore.enter_context(StdStreams(capture.stdin, capture.stdout, capture.stderr))
-            restore.enter_context(FreshLogging())
+            logs = restore.enter_context(FreshLogging())
             restore.enter_context(FreshWarnings(run_env))
             exit_functions = restore.enter_context(ExitFunctions(own.owns_frame))
             threads = RunThreads()
@@ -212,11 +218,11 @@ def run_main(
                     run_as_main(
                         plan.main_name, launch.kind == "module", main_globals, TargetError, started
                     )
-            except TargetError:
-                raise
             except BaseException as exc:
+                if isinstance(exc, (TargetError, *passthrough)):
+                    raise
                 exception = exc
-            returncode = _end(exception, main_globals, plan, threads, exit_functions, capture)
+            returncode = _end(exception, main_globals, plan, threads, exit_functions, logs, capture)
     finally:
         forgotten_modules = own.forget_imported() if own is not None else []
     argv = started[0] if started else list(plan.argv)
@@ -252,7 +258,7 @@ def _plan(launch: Launch, env: Mapping[str, str]) -> _Plan:
             as_main=True,
         )
     argv = [launch.target, *launch.args]
-    path = os.path.abspath(launch.target)
+    path = command_line_abspath(launch.target)
     if is_path_entry(launch.target):
         return _Plan(argv, path, None, MAIN_NAME, None, as_main=True)
     script = read_main_script(launch.target)
@@ -265,6 +271,7 @@ def _end(
     plan: _Plan,
     threads: RunThreads,
     exit_functions: ExitFunctions,
+    logs: FreshLogging,
     capture: StdioCapture,
 ) -> int:
     """Finish the run as the interpreter finishes: report, join threads, atexit, flush."""
@@ -278,6 +285,7 @@ def _end(
         removed = {k: main_globals.pop(k) for k in ("__file__", "__cached__") if k in main_globals}
     threads.join_non_daemon()
     exit_functions.run(_current_stderr(capture))
+    logs.shutdown()
     main_globals.update(removed)
     for stream in (sys.stdout, sys.stderr):
         try:

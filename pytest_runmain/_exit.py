@@ -126,11 +126,77 @@ def _as_runpy_frame(frame: traceback.FrameSummary) -> traceback.FrameSummary | N
     return traceback.FrameSummary(source.filename, lineno, runpy_name, lookup_line=False)
 
 
+#: From 3.13 the interpreter prints uncaught exceptions with the traceback module, which finds
+#: source lines through the module's loader (in a zip too). Before, C code printed them: source
+#: lines only from files on disk, and its own caret rules for a SyntaxError.
+_PYTHON_DISPLAY: Final = sys.version_info >= (3, 13)
+
+
+def _as_displayed_by_c(frame: traceback.FrameSummary) -> traceback.FrameSummary:
+    """*frame* without a source line where the C traceback printer finds none (not a file)."""
+    if os.path.isfile(frame.filename):
+        return frame
+    return traceback.FrameSummary(
+        frame.filename, frame.lineno, frame.name, lookup_line=False, line=""
+    )
+
+
+def _c_syntax_error_lines(exc: SyntaxError) -> list[str]:
+    """What the C printer of Python 3.10 to 3.12 writes for a SyntaxError, after the traceback.
+
+    Its ``print_exception``: only a plain SyntaxError's end position counts (subclasses such as
+    IndentationError get one caret), a multi-line error is underlined to the end of its first
+    line, and the text is handled as UTF-8 bytes.
+    """
+    lines = [
+        f'  File "{exc.filename if exc.filename is not None else "<string>"}", line {exc.lineno}\n'
+    ]
+    if exc.text is not None:
+        offset = exc.offset if exc.offset is not None else -1
+        lineno = exc.lineno or 0
+        if type(exc) is SyntaxError:
+            end_lineno = exc.end_lineno if exc.end_lineno is not None else lineno
+            end_offset = exc.end_offset if exc.end_offset is not None else -1
+        else:
+            end_lineno, end_offset = lineno, -1
+        text = exc.text.encode("utf-8", "surrogateescape")
+        if end_lineno > lineno:
+            end_offset = len(text)
+        end_offset = min(end_offset, len(text) + 1)
+        lines.append(_c_error_text(offset, end_offset, text))
+    message = str(exc.msg)
+    name = type(exc).__qualname__
+    module = type(exc).__module__
+    if module != "builtins":
+        name = f"{module}.{name}"
+    lines.append(f"{name}: {message}\n" if message else f"{name}\n")
+    return lines
+
+
+def _c_error_text(offset: int, end_offset: int, text: bytes) -> str:
+    """CPython 3.10-3.12 ``print_error_text``: the source line and its carets."""
+    carets = end_offset - offset if end_offset > 0 and end_offset > offset else 1
+    offset -= 1
+    stripped = text.lstrip(b" \t\f")
+    offset -= len(text) - len(stripped)
+    text = stripped
+    length = len(text) - 1 if text.endswith(b"\n") else len(text)
+    offset = min(offset, length)
+    while (newline := text.find(b"\n")) != -1 and newline < offset:
+        text, length, offset = text[newline + 1 :], length - newline - 1, offset - newline - 1
+    out = b"    " + text.split(b"\0", 1)[0]
+    if text[length : length + 1] != b"\n":
+        out += b"\n"
+    if offset >= 0:
+        out += b"    " + b" " * offset + b"^" * carets + b"\n"
+    return out.decode("utf-8", "surrogateescape")
+
+
 def _render_stack(tb: TracebackType | None, as_main: bool) -> traceback.StackSummary:
     frames: list[traceback.FrameSummary] = []
     for frame in traceback.extract_tb(tb):
         if not _is_internal(frame.filename):
-            frames.append(frame)
+            frames.append(frame if _PYTHON_DISPLAY else _as_displayed_by_c(frame))
         elif as_main and (runpy_frame := _as_runpy_frame(frame)) is not None:
             frames.append(runpy_frame)
     return traceback.StackSummary.from_list(frames)
@@ -144,7 +210,12 @@ def format_uncaught(exc: BaseException, *, as_main: bool) -> str:
     """
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
     _restack(te, exc, as_main)
-    return "".join(te.format())
+    lines = list(te.format())
+    if isinstance(exc, SyntaxError) and not _PYTHON_DISPLAY:
+        own = list(te.format_exception_only())
+        if lines[-len(own) :] == own:
+            lines[-len(own) :] = _c_syntax_error_lines(exc)
+    return "".join(lines)
 
 
 def _restack(te: traceback.TracebackException, exc: BaseException, as_main: bool) -> None:

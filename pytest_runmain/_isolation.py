@@ -17,9 +17,9 @@ import sys
 import sysconfig
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import FrameType, ModuleType, TracebackType
-from typing import Any, Final, TextIO, final
+from typing import Any, Final, TextIO, TypeVar, final
 
 from pytest_runmain._locate import MAIN_NAME
 
@@ -40,10 +40,13 @@ __all__ = [
 _ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 
 
+_G = TypeVar("_G", bound="_Guard")
+
+
 class _Guard:
     """Base of the guards: a context manager whose ``__exit__`` calls :meth:`restore`."""
 
-    def __enter__(self) -> _Guard:
+    def __enter__(self: _G) -> _G:
         self.apply()
         return self
 
@@ -259,6 +262,11 @@ class FreshLogging(_Guard):
     and closed (or the next run logs to a closed stream), loggers that existed get their
     handlers, level, ``propagate`` and ``disabled`` back, and loggers the run created are reset
     to a new logger's state.
+
+    Records that reach the root logger are also handed to the handlers the root logger had
+    before the run (pytest's ``caplog`` and report capture), though the program cannot see
+    them; the run's streams are guarded around that call, since pytest's live logging rebinds
+    ``sys.stdout`` and ``sys.stderr`` while it writes.
     """
 
     def __init__(self) -> None:
@@ -271,6 +279,7 @@ class FreshLogging(_Guard):
             if isinstance(logger, logging.Logger)
         }
         self._handlers = self._all_handlers()
+        self._call_handlers = logging.Logger.callHandlers
 
     def _all_handlers(self) -> set[logging.Handler]:
         loggers: Iterable[Any] = [logging.root, *logging.Logger.manager.loggerDict.values()]
@@ -280,14 +289,42 @@ class FreshLogging(_Guard):
         logging.root.handlers = []
         logging.root.setLevel(logging.WARNING)
         logging.disable(logging.NOTSET)
+        forwarding = self._forwarding_call_handlers()
+        logging.Logger.callHandlers = forwarding  # type: ignore[method-assign,assignment]
 
-    def restore(self) -> None:
+    def _forwarding_call_handlers(self) -> Callable[[logging.Logger, logging.LogRecord], None]:
+        call_handlers = self._call_handlers
+        outside_handlers = self._root_state[0]
+
+        def forwarding_call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
+            call_handlers(logger, record)
+            node: logging.Logger | None = logger
+            while node is not None and node is not logging.root:
+                if not node.propagate:
+                    return
+                node = node.parent
+            streams = sys.stdin, sys.stdout, sys.stderr
+            try:
+                for handler in outside_handlers:
+                    if record.levelno >= handler.level:
+                        handler.handle(record)
+            finally:
+                sys.stdin, sys.stdout, sys.stderr = streams
+
+        return forwarding_call_handlers
+
+    def shutdown(self) -> None:
+        """Flush and close the handlers the run added, as ``logging.shutdown`` does at exit."""
         for handler in self._all_handlers() - self._handlers:
             try:
                 handler.flush()
                 handler.close()
             except Exception:
                 pass
+
+    def restore(self) -> None:
+        logging.Logger.callHandlers = self._call_handlers  # type: ignore[method-assign]
+        self.shutdown()
         manager = logging.Logger.manager
         _set_logger_state(logging.root, self._root_state)
         for name, logger in list(manager.loggerDict.items()):

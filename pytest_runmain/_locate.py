@@ -30,6 +30,7 @@ __all__ = [
     "MainScript",
     "ModuleCode",
     "TargetError",
+    "command_line_abspath",
     "find_main_module_code",
     "find_module_code",
     "is_path_entry",
@@ -229,13 +230,21 @@ class MainScript:
         return compile(self.data, self.path, "exec", dont_inherit=True)
 
 
+def command_line_abspath(path: str) -> str:
+    """*path* made absolute as the interpreter makes a command line's path: joined, not normalised.
+
+    ``python ../bin/prog.py`` in ``/work`` gets ``__file__ == '/work/../bin/prog.py'``.
+    """
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
 def read_main_script(path_name: str) -> MainScript:
     """Read the file *path_name* for ``python PATH``; raise :class:`TargetError` if it can't run.
 
     Missing or unreadable files, bytecode of another Python version and binary files (NUL
     bytes) are target errors: the real interpreter refuses them too, before any code runs.
     """
-    path = os.path.abspath(path_name)
+    path = command_line_abspath(path_name)
     try:
         with io.open_code(path) as f:
             data = f.read()

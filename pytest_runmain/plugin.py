@@ -1,18 +1,182 @@
-"""The pytest11 entry point of pytest-runmain: the ``run_module`` and ``run_path`` fixtures."""
+"""The pytest11 entry point of pytest-runmain: options, the ``runmain`` marker, fixtures, reports.
+
+Configuration comes in layers, lowest precedence first: ini options, command-line options,
+``runmain`` markers on the module, the class and the function, and the arguments of the call
+(see :mod:`pytest_runmain._options`). The ini and command-line layers are read and checked once
+at configure time; markers are checked at collection time, so a typo fails the session at once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable
+from typing import Any, Final
+
 import pytest
 
+from pytest_runmain import hookspec
+from pytest_runmain._options import OptionError, check_args, check_option
 from pytest_runmain.runner import RunModule, Runner, RunPath
 
-__all__ = ["run_module", "run_path", "runmain_runner"]
+__all__ = [
+    "pytest_addhooks",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_runtest_makereport",
+    "run_module",
+    "run_path",
+    "runmain_runner",
+]
+
+MARKER: Final = "runmain"
+_MARKER_HELP: Final = (
+    "runmain(*args, **options): the program arguments and run options (stdin, env, cwd, tty, "
+    "columns) of the run_module/run_path calls of this test; the call's own arguments win"
+)
+#: How many of a failing test's runs its report shows, newest last.
+_REPORTED_RUNS: Final = 5
+_REPORTED_LINES: Final = 50
+
+_config_layers_key = pytest.StashKey[list[dict[str, Any]]]()
+_runner_key = pytest.StashKey[Runner]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspec)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("runmain", "pytest-runmain: run __main__ entry points in-process")
+    group.addoption(
+        "--runmain-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Set an environment variable for every run (repeatable; NAME= sets it empty)",
+    )
+    group.addoption(
+        "--runmain-cwd",
+        metavar="DIR",
+        help="Working directory of every run, relative to the invocation directory",
+    )
+    group.addoption(
+        "--runmain-tty",
+        action="store_true",
+        default=None,
+        help="Make the standard streams of every run say they are a terminal",
+    )
+    group.addoption(
+        "--runmain-columns",
+        type=int,
+        metavar="N",
+        help="Terminal width every run sees through COLUMNS and shutil.get_terminal_size",
+    )
+    parser.addini(
+        "runmain_env",
+        type="linelist",
+        default=[],
+        help="Environment variables for every run, one NAME=VALUE per line",
+    )
+    parser.addini(
+        "runmain_cwd", default="", help="Working directory of every run, relative to the rootdir"
+    )
+    parser.addini(
+        "runmain_tty",
+        type="bool",
+        default=False,
+        help="Make the standard streams of every run say they are a terminal",
+    )
+    parser.addini("runmain_columns", default="", help="Terminal width every run sees (COLUMNS)")
+
+
+def _env_assignments(entries: Iterable[str], source: str) -> dict[str, str]:
+    env = {}
+    for entry in entries:
+        name, sep, value = entry.partition("=")
+        if not sep or not name:
+            raise pytest.UsageError(f"{source}: expected NAME=VALUE, got {entry!r}")
+        env[name] = value
+    return env
+
+
+def _columns(value: str, source: str) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise pytest.UsageError(f"{source}: expected a positive int, got {value!r}") from None
+
+
+def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
+    """The ini layer and the command-line layer, each with only the options it sets."""
+    ini: dict[str, Any] = {"env": _env_assignments(config.getini("runmain_env"), "runmain_env")}
+    if config.getini("runmain_cwd"):
+        ini["cwd"] = str(config.rootpath / config.getini("runmain_cwd"))
+    if config.getini("runmain_tty"):
+        ini["tty"] = True
+    ini["columns"] = _columns(config.getini("runmain_columns"), "runmain_columns")
+    option = config.option
+    cli: dict[str, Any] = {"env": _env_assignments(option.runmain_env, "--runmain-env")}
+    if option.runmain_cwd is not None:
+        cli["cwd"] = str(config.invocation_params.dir / option.runmain_cwd)
+    if option.runmain_tty:
+        cli["tty"] = True
+    if option.runmain_columns is not None:
+        cli["columns"] = option.runmain_columns
+    layers = []
+    for source, layer in (("ini option", ini), ("command-line option", cli)):
+        try:
+            layers.append({k: check_option(k, v, source) for k, v in layer.items()})
+        except OptionError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return layers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_HELP)
+    config.stash[_config_layers_key] = _config_layers(config)
+
+
+def _marker_layers(item: pytest.Item) -> list[dict[str, Any]]:
+    """The ``runmain`` markers of *item* as option layers, farthest (module) first."""
+    layers = []
+    for marker in reversed(list(item.iter_markers(MARKER))):
+        where = f"@pytest.mark.{MARKER} of {item.nodeid}"
+        layer = {name: check_option(name, value, where) for name, value in marker.kwargs.items()}
+        layer["args"] = check_args(marker.args, where)
+        layers.append(layer)
+    return layers
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            _marker_layers(item)
+        except OptionError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+#: pytest's outcomes raised inside a run (pytest-timeout's failure, a skip): not the program's.
+_PYTEST_OUTCOMES: Final = (pytest.fail.Exception, pytest.skip.Exception, pytest.exit.Exception)
 
 
 @pytest.fixture
-def runmain_runner() -> Runner:
-    """The :class:`~pytest_runmain.Runner` behind ``run_module`` and ``run_path``."""
-    return Runner()
+def runmain_runner(request: pytest.FixtureRequest) -> Runner:
+    """The :class:`~pytest_runmain.Runner` behind ``run_module`` and ``run_path``.
+
+    Configured for this test: ini and command-line options, then its ``runmain`` markers.
+    """
+    item = request.node
+    hook = request.config.hook
+    runner = Runner(
+        [*request.config.stash[_config_layers_key], *_marker_layers(item)],
+        before_run=lambda run: hook.pytest_runmain_before_run(request=run, item=item),
+        after_run=lambda result: hook.pytest_runmain_after_run(result=result, item=item),
+        passthrough=_PYTEST_OUTCOMES,
+    )
+    item.stash[_runner_key] = runner
+    return runner
 
 
 @pytest.fixture
@@ -33,3 +197,19 @@ def run_path(runmain_runner: Runner) -> RunPath:
     ``cwd``, as on the command line.
     """
     return runmain_runner.run_path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add the runs of a failed test to its report, as pytest adds captured output."""
+    report = yield
+    runner = item.stash.get(_runner_key, None)
+    if runner is not None and report.failed and runner.results:
+        results = runner.results
+        shown = results[-_REPORTED_RUNS:]
+        for number, result in enumerate(shown, start=len(results) - len(shown) + 1):
+            title = f"runmain run {number} of {len(results)}: {result.command}"
+            report.sections.append((title, result.describe(tail=_REPORTED_LINES)))
+    return report

@@ -3,18 +3,51 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, final
 
-__all__ = ["RunResult"]
+import pytest
 
+__all__ = ["RunFailed", "RunResult", "Stream"]
+
+Stream = Literal["stdout", "stderr", "output"]
+_STREAMS: Final = ("stdout", "stderr", "output")
 _REPR_OUTPUT_CHARS: Final = 60
+_TAIL_LINES: Final = 20
 
 
 def _short(text: str) -> str:
     if len(text) <= _REPR_OUTPUT_CHARS:
         return repr(text)
     return f"{text[:_REPR_OUTPUT_CHARS]!r}... ({len(text)} chars)"
+
+
+def _tail(name: str, text: str, count: int) -> str:
+    lines = text.splitlines()
+    if not lines:
+        return f"{name}: (empty)"
+    if len(lines) <= count:
+        return f"{name}:\n" + "\n".join(f"    {line}" for line in lines)
+    shown = "\n".join(f"    {line}" for line in lines[-count:])
+    return f"{name} (last {count} of {len(lines)} lines):\n{shown}"
+
+
+def _describe_exception(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<exception str() failed>"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class RunFailed(AssertionError):
+    """A result did not meet an assertion helper's expectation; the message shows the run."""
+
+    def __init__(self, result: RunResult, expectation: str) -> None:
+        super().__init__(f"{expectation}, got {result.returncode}\n{result.describe()}")
+        #: The run that failed the expectation.
+        self.result = result
 
 
 @final
@@ -49,6 +82,8 @@ class RunResult:
     exception: BaseException | None
     #: Wall-clock seconds the run took, set-up and clean-up included.
     duration: float
+    #: The absolute working directory of the run.
+    cwd: str
 
     def _decode(self, data: bytes) -> str:
         return data.decode(self.encoding, "backslashreplace")
@@ -73,6 +108,63 @@ class RunResult:
         """The equivalent command line, for messages: ``python -m pkg --flag``."""
         target = ["-m", self.target] if self.kind == "module" else [self.target]
         return shlex.join(["python", *target, *self.argv[1:]])
+
+    def _text(self, stream: Stream) -> str:
+        if stream not in _STREAMS:
+            raise ValueError(f"stream must be one of {', '.join(_STREAMS)}, not {stream!r}")
+        return getattr(self, stream)  # type: ignore[no-any-return]
+
+    def lines(self, stream: Stream = "stdout") -> pytest.LineMatcher:
+        """pytest's :class:`~pytest.LineMatcher` over the lines of *stream*.
+
+        *stream* is ``"stdout"``, ``"stderr"`` or ``"output"`` (both, in write order).
+        """
+        return pytest.LineMatcher(self._text(stream).splitlines())
+
+    def fnmatch_lines(self, lines: Sequence[str], *, stream: Stream = "stdout") -> None:
+        """Assert that *stream* has lines matching the glob patterns *lines*, in order."""
+        __tracebackhide__ = True
+        self.lines(stream).fnmatch_lines(lines)
+
+    def re_match_lines(self, lines: Sequence[str], *, stream: Stream = "stdout") -> None:
+        """Assert that *stream* has lines matching the regular expressions *lines*, in order."""
+        __tracebackhide__ = True
+        self.lines(stream).re_match_lines(lines)
+
+    def no_fnmatch_line(self, pattern: str, *, stream: Stream = "stdout") -> None:
+        """Assert that no line of *stream* matches the glob *pattern*."""
+        __tracebackhide__ = True
+        self.lines(stream).no_fnmatch_line(pattern)
+
+    def no_re_match_line(self, pattern: str, *, stream: Stream = "stdout") -> None:
+        """Assert that no line of *stream* matches the regular expression *pattern*."""
+        __tracebackhide__ = True
+        self.lines(stream).no_re_match_line(pattern)
+
+    def assert_returncode(self, expected: int) -> None:
+        """Assert the exit status; on failure show the command, the status and the output tail."""
+        __tracebackhide__ = True
+        if self.returncode != expected:
+            raise RunFailed(self, f"expected exit status {expected}")
+
+    def assert_success(self) -> None:
+        """Assert the program exited with status 0 (see :meth:`assert_returncode`)."""
+        __tracebackhide__ = True
+        self.assert_returncode(0)
+
+    def describe(self, tail: int = _TAIL_LINES) -> str:
+        """A report of the run: command, directory, exit status, exception, output tails."""
+        parts = [
+            f"command: {self.command}",
+            f"cwd: {self.cwd}",
+            f"argv: {self.argv!r}",
+            f"exit status: {self.returncode}",
+        ]
+        if self.exception is not None and not isinstance(self.exception, SystemExit):
+            parts.append(f"uncaught: {_describe_exception(self.exception)}")
+        for stream in ("stdout", "stderr"):
+            parts.append(_tail(stream, self._text(stream), tail))
+        return "\n".join(parts)
 
     def __repr__(self) -> str:
         return (

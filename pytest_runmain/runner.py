@@ -1,23 +1,43 @@
 """Run a program's ``__main__`` in-process and return a :class:`RunResult`.
 
-:class:`Runner` is what the ``run_module`` and ``run_path`` fixtures call: it checks the
-arguments (a bad one is a :class:`TypeError` or :class:`ValueError` naming it), runs the
-target with :func:`pytest_runmain._executor.run_main` and assembles the result.
+:class:`Runner` is what the ``run_module`` and ``run_path`` fixtures are: it merges the
+configured option layers with the call's arguments into a :class:`RunRequest`, lets a
+``before_run`` callback change it, runs it with :func:`pytest_runmain._executor.run_main`, and
+hands the result to ``after_run``. It also works outside pytest: ``Runner().run_module("pkg")``.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from typing import Final, Protocol, final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Protocol, final
 
-from pytest_runmain._executor import Launch, TargetKind, run_main
+from pytest_runmain._executor import Launch, run_main
+from pytest_runmain._options import (
+    OPTION_NAMES,
+    OptionError,
+    RunRequest,
+    TargetKind,
+    check_args,
+    check_option,
+    merge_layers,
+)
 from pytest_runmain.result import RunResult
 
 __all__ = ["RunModule", "RunPath", "Runner", "StrPath"]
 
 StrPath = str | os.PathLike[str]
+
+
+class _Unset:
+    """The default of a keyword the call did not give: the configured value applies."""
+
+    def __repr__(self) -> str:
+        return "<configured>"
+
+
+UNSET: Final = _Unset()
 
 
 class RunModule(Protocol):
@@ -29,8 +49,10 @@ class RunModule(Protocol):
         /,
         *args: StrPath,
         stdin: str | bytes | None = ...,
-        env: Mapping[str, str | None] | None = ...,
+        env: Mapping[str, str | None] = ...,
         cwd: StrPath | None = ...,
+        tty: bool = ...,
+        columns: int | None = ...,
     ) -> RunResult: ...
 
 
@@ -43,120 +65,130 @@ class RunPath(Protocol):
         /,
         *args: StrPath,
         stdin: str | bytes | None = ...,
-        env: Mapping[str, str | None] | None = ...,
+        env: Mapping[str, str | None] = ...,
         cwd: StrPath | None = ...,
+        tty: bool = ...,
+        columns: int | None = ...,
     ) -> RunResult: ...
-
-
-_STDIN_TYPES: Final = (str, bytes, bytearray)
-
-
-def _arg(value: object, position: int) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, os.PathLike):
-        path = os.fspath(value)
-        if isinstance(path, str):
-            return path
-    raise TypeError(
-        f"program argument {position} must be str or a str path, not "
-        f"{type(value).__name__}: {value!r} (convert it with str())"
-    )
-
-
-def _check_env(env: Mapping[str, str | None] | None) -> Mapping[str, str | None] | None:
-    if env is None:
-        return None
-    if not isinstance(env, Mapping):
-        raise TypeError(f"env must be a mapping of str to str or None, not {type(env).__name__}")
-    for key, value in env.items():
-        if not isinstance(key, str) or not (value is None or isinstance(value, str)):
-            raise TypeError(f"env must map str to str (or None to unset), got {key!r}: {value!r}")
-        if not key or "=" in key or "\0" in key or (value is not None and "\0" in value):
-            raise ValueError(f"env entry {key!r}: {value!r} cannot be set in an environment")
-    return env
-
-
-def _check_cwd(cwd: StrPath | None) -> str | None:
-    if cwd is None:
-        return None
-    if not isinstance(cwd, (str, os.PathLike)):
-        raise TypeError(f"cwd must be a str or path, not {type(cwd).__name__}: {cwd!r}")
-    path = os.fspath(cwd)
-    if not isinstance(path, str):
-        raise TypeError(f"cwd must be a str path, not {path!r}")
-    if not os.path.isdir(path):
-        raise NotADirectoryError(f"cwd {path!r} is not an existing directory")
-    return path
 
 
 @final
 class Runner:
-    """Runs targets in-process with the semantics of ``python -m`` and ``python PATH``."""
+    """Runs targets in-process with the semantics of ``python -m`` and ``python PATH``.
+
+    *layers* are the configured options, lowest precedence first (see
+    :func:`pytest_runmain._options.merge_layers`); the call's arguments come on top.
+    *before_run* may change each request; *after_run* sees each result. Exceptions of the types
+    in *passthrough* (pytest's outcomes, such as a pytest-timeout failure) are not the
+    program's ending: they propagate out of the run once the interpreter state is restored.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Mapping[str, Any]] = (),
+        *,
+        before_run: Callable[[RunRequest], object] | None = None,
+        after_run: Callable[[RunResult], object] | None = None,
+        passthrough: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self._layers = list(layers)
+        self._before_run = before_run
+        self._after_run = after_run
+        self._passthrough = passthrough
+        #: Every result this runner returned, oldest first.
+        self.results: list[RunResult] = []
 
     def run_module(
         self,
         mod_name: str,
         /,
         *args: StrPath,
-        stdin: str | bytes | None = None,
-        env: Mapping[str, str | None] | None = None,
-        cwd: StrPath | None = None,
+        stdin: str | bytes | _Unset | None = UNSET,
+        env: Mapping[str, str | None] | _Unset = UNSET,
+        cwd: StrPath | _Unset | None = UNSET,
+        tty: bool | _Unset = UNSET,
+        columns: int | _Unset | None = UNSET,
     ) -> RunResult:
         """Run ``python -m mod_name *args`` in-process.
 
         *stdin* is the program's input (empty when None, like ``</dev/null``); *env* overlays
-        ``os.environ`` for the run (a None value unsets the variable); *cwd* is the working
-        directory for the run, which is also ``sys.path[0]``.
+        ``os.environ`` for the run (a None value unsets a variable); *cwd* is the working
+        directory of the run, which is also ``sys.path[0]``; *tty* makes the standard streams
+        say they are a terminal; *columns* pins the terminal width. Keywords not given take
+        the configured values (markers, ini and command-line options).
         """
         __tracebackhide__ = True
         if not isinstance(mod_name, str) or not mod_name:
-            raise TypeError(f"run_module needs a module name (non-empty str), got {mod_name!r}")
-        return self._run("module", mod_name, args, stdin, env, cwd)
+            raise OptionError(f"run_module needs a module name (non-empty str), got {mod_name!r}")
+        call = {"stdin": stdin, "env": env, "cwd": cwd, "tty": tty, "columns": columns}
+        return self._run("module", mod_name, args, call)
 
     def run_path(
         self,
         path: StrPath,
         /,
         *args: StrPath,
-        stdin: str | bytes | None = None,
-        env: Mapping[str, str | None] | None = None,
-        cwd: StrPath | None = None,
+        stdin: str | bytes | _Unset | None = UNSET,
+        env: Mapping[str, str | None] | _Unset = UNSET,
+        cwd: StrPath | _Unset | None = UNSET,
+        tty: bool | _Unset = UNSET,
+        columns: int | _Unset | None = UNSET,
     ) -> RunResult:
         """Run ``python path *args`` in-process: a script, compiled file, directory or zip.
 
-        A relative *path* is taken from *cwd* (the run's working directory), as on the
-        command line. Other arguments as for :meth:`run_module`.
+        A relative *path* is taken from the run's working directory, as on the command line.
+        Keywords as for :meth:`run_module`.
         """
         __tracebackhide__ = True
-        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-            raise TypeError(f"run_path needs a path (non-empty str or PathLike), got {path!r}")
-        return self._run("path", _arg(path, 0), args, stdin, env, cwd)
+        target = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+        if not isinstance(target, str) or not target:
+            raise OptionError(f"run_path needs a path (non-empty str or PathLike), got {path!r}")
+        call = {"stdin": stdin, "env": env, "cwd": cwd, "tty": tty, "columns": columns}
+        return self._run("path", target, args, call)
 
     def _run(
-        self,
-        kind: TargetKind,
-        target: str,
-        args: tuple[StrPath, ...],
-        stdin: str | bytes | None,
-        env: Mapping[str, str | None] | None,
-        cwd: StrPath | None,
+        self, kind: TargetKind, target: str, args: tuple[object, ...], call: Mapping[str, object]
     ) -> RunResult:
         __tracebackhide__ = True
-        argv = tuple(_arg(a, i) for i, a in enumerate(args, start=1))
-        if stdin is not None and not isinstance(stdin, _STDIN_TYPES):
-            raise TypeError(f"stdin must be str, bytes or None, not {type(stdin).__name__}")
+        where = f"run_{kind}({target!r})"
+        layer = {
+            name: check_option(name, value, where)
+            for name, value in call.items()
+            if value is not UNSET
+        }
+        layer["args"] = check_args(args, where)
+        request = merge_layers(kind, target, [*self._layers, layer])
+        return self.run(request)
+
+    def run(self, request: RunRequest) -> RunResult:
+        """Run a fully configured request (after the ``before_run`` callback changed it)."""
+        __tracebackhide__ = True
+        if self._before_run is not None:
+            self._before_run(request)
+        where = f"run_{request.kind}({request.target!r}) after pytest_runmain_before_run"
+        for name in OPTION_NAMES:
+            setattr(request, name, check_option(name, getattr(request, name), where))
+        request.args = check_args(request.args, where)
+        if request.cwd is not None and not os.path.isdir(request.cwd):
+            raise NotADirectoryError(
+                f"{request.command}: cwd {request.cwd!r} is not an existing directory"
+            )
+        env = dict(request.env)
+        if request.columns is not None:
+            env["COLUMNS"] = str(request.columns)
         start = time.perf_counter()
         outcome = run_main(
-            Launch(kind, target, argv),
-            stdin=bytes(stdin) if isinstance(stdin, bytearray) else stdin,
-            env=_check_env(env),
-            cwd=_check_cwd(cwd),
+            Launch(request.kind, request.target, tuple(request.args)),
+            stdin=request.stdin,
+            env=env,
+            cwd=request.cwd,
+            tty=request.tty,
+            passthrough=self._passthrough,
         )
         capture = outcome.capture
-        return RunResult(
-            kind=kind,
-            target=target,
+        result = RunResult(
+            kind=request.kind,
+            target=request.target,
             argv=outcome.argv,
             returncode=outcome.returncode,
             stdout_bytes=capture.stdout_bytes,
@@ -166,4 +198,9 @@ class Runner:
             globals=outcome.globals,
             exception=outcome.exception,
             duration=time.perf_counter() - start,
+            cwd=os.path.abspath(request.cwd) if request.cwd is not None else os.getcwd(),
         )
+        self.results.append(result)
+        if self._after_run is not None:
+            self._after_run(result)
+        return result

@@ -79,8 +79,25 @@ def test_test_output_is_still_captured_by_pytest(cli_project: pytest.Pytester) -
     )
     result = cli_project.runpytest_inprocess()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Captured stdout call*", "the test's own output"])
-    result.stdout.no_fnmatch_line("*hello ada*")
+    result.stdout.fnmatch_lines(
+        [
+            "*- Captured stdout call -*",
+            "the test's own output",
+            "*- Captured log call -*",
+            "INFO     cli:__main__.py:* greeted ada",
+            "*- runmain run 1 of 1: python -m cli ada -*",
+            "command: python -m cli ada",
+            f"cwd: {cli_project.path}",
+            f"argv: ['{cli_project.path / 'cli' / '__main__.py'}', 'ada']",
+            "exit status: 0",
+            "stdout:",
+            "    hello ada",
+            "stderr:",
+            "    INFO:greeted ada",
+            "    *UserWarning: cli warns",
+            '      warnings.warn("cli warns", UserWarning)',
+        ]
+    )
 
 
 def test_capsys_in_the_test_is_unaffected(cli_project: pytest.Pytester) -> None:

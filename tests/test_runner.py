@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_runmain import Runner, RunResult, TargetError
+from pytest_runmain._options import OptionError
 
 
 def write(path: Path, text: str) -> Path:
@@ -144,7 +145,7 @@ def test_bad_arguments_are_type_errors(runner: Runner, call: object, message: st
 
 
 def test_env_key_with_equals_sign_is_a_value_error(runner: Runner, pkg: Path) -> None:
-    with pytest.raises(ValueError, match="cannot be set in an environment"):
+    with pytest.raises(OptionError, match="cannot be in an environment"):
         runner.run_module("app", env={"A=B": "1"}, cwd=pkg)
 
 
