@@ -9,9 +9,20 @@ drop-in replacements for :func:`runpy.run_module` and :func:`runpy.run_path`.
 from __future__ import annotations
 
 from pytest_runmain._locate import TargetError
-from pytest_runmain.result import RunResult
+from pytest_runmain._options import OptionError, RunRequest
+from pytest_runmain.result import RunFailed, RunResult
 from pytest_runmain.runner import RunModule, Runner, RunPath
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["RunModule", "RunPath", "RunResult", "Runner", "TargetError", "__version__"]
+__all__ = [
+    "OptionError",
+    "RunFailed",
+    "RunModule",
+    "RunPath",
+    "RunRequest",
+    "RunResult",
+    "Runner",
+    "TargetError",
+    "__version__",
+]

@@ -28,6 +28,7 @@ from pytest_runmain._isolation import (
     Environ,
     FreshLogging,
     FreshWarnings,
+    ImportSystem,
     MainModule,
     OwnCode,
     SignalHandlers,
@@ -199,6 +200,7 @@ def run_main(
             restore.enter_context(Environ(env))
             plan = _plan(launch, run_env)
             own = OwnCode(main_globals, plan.package, plan.path_entry)
+            restore.enter_context(ImportSystem())
             restore.enter_context(SysPath(None if _safe_path(run_env) else plan.path_entry))
             restore.enter_context(SysArgv(plan.argv))
             restore.enter_context(MainModule(main))

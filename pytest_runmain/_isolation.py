@@ -27,6 +27,7 @@ __all__ = [
     "Environ",
     "FreshLogging",
     "FreshWarnings",
+    "ImportSystem",
     "MainModule",
     "OwnCode",
     "SignalHandlers",
@@ -93,6 +94,37 @@ class SysPath(_Guard):
     def restore(self) -> None:
         self._saved[:] = self._saved_contents
         sys.path = self._saved
+
+
+@final
+class ImportSystem(_Guard):
+    """``sys.meta_path`` and ``sys.path_hooks`` as a fresh interpreter has them; put back after.
+
+    pytest's assertion-rewriting import hook sits first on ``sys.meta_path``. It claims modules
+    named like test files (``test_*.py``) and cannot give their code to ``python -m``, and it
+    rewrites ``assert`` statements: neither happens under the real command line, so the hook
+    is taken out for the run. Both lists come back as the same objects with their contents.
+    """
+
+    def __init__(self) -> None:
+        self._meta_path = sys.meta_path
+        self._meta_path_contents = list(sys.meta_path)
+        self._path_hooks = sys.path_hooks
+        self._path_hooks_contents = list(sys.path_hooks)
+
+    def apply(self) -> None:
+        sys.meta_path[:] = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
+
+    def restore(self) -> None:
+        self._meta_path[:] = self._meta_path_contents
+        sys.meta_path = self._meta_path
+        self._path_hooks[:] = self._path_hooks_contents
+        sys.path_hooks = self._path_hooks
+
+
+def _is_pytest_import_hook(finder: object) -> bool:
+    cls = type(finder)
+    return cls.__name__ == "AssertionRewritingHook" and cls.__module__.startswith("_pytest.")
 
 
 @final

@@ -307,3 +307,12 @@ def test_package_imported_by_the_test_is_shared_with_the_run(
     finally:
         for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
             monkeypatch.delitem(sys.modules, name)
+
+
+def test_module_named_like_a_test_file_runs(runner: Runner, tmp_path: Path) -> None:
+    """pytest's assertion-rewriting hook claims ``test_*`` modules: not under the real -m."""
+    write(tmp_path / "test_tool.py", "x = 1\nassert x == 2, 'plain assert'\n")
+    result = runner.run_module("test_tool", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.endswith("AssertionError: plain assert\n")
+    assert any(type(f).__name__ == "AssertionRewritingHook" for f in sys.meta_path)
