@@ -2,7 +2,8 @@
 
 Run a module as ``python -m`` or a path as ``python PATH`` would, inside the test process, and
 get its exit status, output, globals and uncaught exception: the ``run_module`` and
-``run_path`` fixtures, or a :class:`Runner` outside pytest. :mod:`pytest_runmain.compat` has
+``run_path`` fixtures, or a :class:`Runner` outside pytest. After each run the interpreter state
+is put back and checked (:mod:`pytest_runmain.checks`). :mod:`pytest_runmain.compat` has
 drop-in replacements for :func:`runpy.run_module` and :func:`runpy.run_path`.
 """
 
@@ -10,6 +11,13 @@ from __future__ import annotations
 
 from pytest_runmain._locate import TargetError
 from pytest_runmain._options import OptionError, RunRequest
+from pytest_runmain._state import StateChange, StateLeak
+from pytest_runmain.checks import (
+    RunmainLeakWarning,
+    StateChangedError,
+    StateLeakError,
+    state_unchanged,
+)
 from pytest_runmain.result import RunFailed, RunResult
 from pytest_runmain.runner import RunModule, Runner, RunPath
 
@@ -22,7 +30,13 @@ __all__ = [
     "RunPath",
     "RunRequest",
     "RunResult",
+    "RunmainLeakWarning",
     "Runner",
+    "StateChange",
+    "StateChangedError",
+    "StateLeak",
+    "StateLeakError",
     "TargetError",
     "__version__",
+    "state_unchanged",
 ]

@@ -11,7 +11,6 @@ globals: the namespace is returned whatever the code raised.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import importlib.machinery
 import os
 import sys
@@ -25,18 +24,24 @@ from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
 from pytest_runmain._exit import report_ending
 from pytest_runmain._isolation import (
+    Cwd,
     Environ,
-    FreshLogging,
-    FreshWarnings,
+    FileDescriptors,
     ImportSystem,
-    MainModule,
+    LibraryState,
+    Modules,
     OwnCode,
+    PathImporterCache,
+    RecursionLimit,
     SignalHandlers,
     StdStreams,
     SysArgv,
     SysHooks,
     SysPath,
-    WorkingDirectory,
+    Threads,
+    TraceFunctions,
+    Umask,
+    merged_environ,
 )
 from pytest_runmain._locate import (
     MAIN_NAME,
@@ -48,6 +53,8 @@ from pytest_runmain._locate import (
     is_path_entry,
     read_main_script,
 )
+from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._state import Isolation, StateChange, StateLeak
 from pytest_runmain._threads import RunThreads
 
 __all__ = ["Launch", "MainOutcome", "TargetKind", "run_code", "run_main"]
@@ -123,6 +130,12 @@ class MainOutcome:
     argv: list[str]
     #: The run's streams, flushed.
     capture: StdioCapture
+    #: What the program changed in the interpreter's state, by state name.
+    state_changes: dict[str, StateChange] = field(default_factory=dict)
+    #: State the run left different that could not be put back.
+    leaks: list[StateLeak] = field(default_factory=list)
+    #: Modules the run imported that stay imported (libraries).
+    kept_modules: list[str] = field(default_factory=list)
     #: Modules of the program that the run imported and that were removed afterwards.
     forgotten_modules: list[str] = field(default_factory=list)
 
@@ -185,31 +198,44 @@ def run_main(
     Python. Everything the program does, including raising, is in the outcome, except the
     exceptions of the *passthrough* types, which propagate once the state is restored (pytest
     raises its outcomes, a pytest-timeout failure say, inside the code it runs). With *tty*
-    the standard streams say they are a terminal.
+    the standard streams say they are a terminal. The outcome lists what the program changed
+    in the interpreter's state and what could not be put back.
     """
-    run_env = Environ.merged(env)
+    run_env = merged_environ(env)
     capture = StdioCapture(stdin, run_env, tty=tty)
     main = fresh_main_module()
     main_globals = main.__dict__
     exception: BaseException | None = None
     started: list[list[str]] = []
-    own: OwnCode | None = None
+    state = Isolation()
+    modules = Modules()
     try:
-        with contextlib.ExitStack() as restore:
-            restore.enter_context(WorkingDirectory(cwd))
-            restore.enter_context(Environ(env))
-            plan = _plan(launch, run_env)
-            own = OwnCode(main_globals, plan.package, plan.path_entry)
-            restore.enter_context(ImportSystem())
-            restore.enter_context(SysPath(None if _safe_path(run_env) else plan.path_entry))
-            restore.enter_context(SysArgv(plan.argv))
-            restore.enter_context(MainModule(main))
-            restore.enter_context(SysHooks())
-            restore.enter_context(SignalHandlers())
-            restore.enter_context(StdStreams(capture.stdin, capture.stdout, capture.stderr))
-            logs = restore.enter_context(FreshLogging())
-            restore.enter_context(FreshWarnings(run_env))
-            exit_functions = restore.enter_context(ExitFunctions(own.owns_frame))
+        state.enter(Threads())
+        state.enter(FileDescriptors())
+        state.enter(Cwd(cwd))
+        state.enter(Environ(env))
+        plan = _plan(launch, run_env)
+        own = OwnCode(main_globals, plan.package, plan.path_entry)
+        modules = Modules(main, own)
+        logs = Logging(fresh=True)
+        for item in (
+            ImportSystem(),
+            PathImporterCache(),
+            SysPath(None if _safe_path(run_env) else plan.path_entry),
+            SysArgv(plan.argv),
+            modules,
+            SysHooks(defaults=True),
+            TraceFunctions(),
+            RecursionLimit(),
+            Umask(),
+            SignalHandlers(),
+            LibraryState(),
+            StdStreams((capture.stdin, capture.stdout, capture.stderr)),
+            logs,
+            Warnings(run_env),
+        ):
+            state.enter(item)
+        with ExitFunctions(own.owns_frame) as exit_functions:
             threads = RunThreads()
             try:
                 if plan.script is not None:
@@ -225,10 +251,20 @@ def run_main(
                     raise
                 exception = exc
             returncode = _end(exception, main_globals, plan, threads, exit_functions, logs, capture)
+        state.finish()
     finally:
-        forgotten_modules = own.forget_imported() if own is not None else []
-    argv = started[0] if started else list(plan.argv)
-    return MainOutcome(main_globals, exception, returncode, argv, capture, forgotten_modules)
+        state.close()
+    return MainOutcome(
+        globals=main_globals,
+        exception=exception,
+        returncode=returncode,
+        argv=started[0] if started else list(plan.argv),
+        capture=capture,
+        state_changes=state.state_changes(),
+        leaks=state.leaks,
+        kept_modules=modules.kept,
+        forgotten_modules=modules.forgotten,
+    )
 
 
 @final
@@ -273,7 +309,7 @@ def _end(
     plan: _Plan,
     threads: RunThreads,
     exit_functions: ExitFunctions,
-    logs: FreshLogging,
+    logs: Logging,
     capture: StdioCapture,
 ) -> int:
     """Finish the run as the interpreter finishes: report, join threads, atexit, flush."""

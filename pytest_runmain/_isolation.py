@@ -1,125 +1,99 @@
-"""Interpreter state a run changes, each piece saved before the run and put back after it.
+"""The pieces of interpreter state a run may change, as :class:`~pytest_runmain._state.StateItem`.
 
-Each piece of global state has its own small context manager (as runpy's ``_TempModule`` and
-``_ModifiedArgv0``): it saves the state on entry, sets what the run must see, and restores on
-exit whatever the run did, by identity where identity matters (``sys.argv``, ``sys.path``,
-``sys.modules['__main__']``, the std streams). They are cheap: identities and shallow copies.
+Each item reads a cheap snapshot (identities and shallow copies), writes one back, and, where the
+run needs it, sets up what a program under the real command line sees: its own ``sys.argv``, a
+``sys.path`` starting with the command line's entry, a fresh ``__main__``, the run's streams,
+the interpreter's default hooks, the run's environment and working directory. Logging and the
+warnings machinery are in :mod:`pytest_runmain._logstate`.
 """
 
 from __future__ import annotations
 
 import importlib.machinery
-import logging
 import os
 import signal
 import site
 import sys
 import sysconfig
 import threading
-import warnings
-from collections.abc import Callable, Iterable, Mapping
-from types import FrameType, ModuleType, TracebackType
-from typing import Any, Final, TextIO, TypeVar, final
+from collections.abc import Mapping
+from types import FrameType, ModuleType
+from typing import Any, Final, TextIO, final
 
 from pytest_runmain._locate import MAIN_NAME
+from pytest_runmain._state import Same, StateItem, dict_diff, sequence_diff
 
 __all__ = [
+    "Cwd",
     "Environ",
-    "FreshLogging",
-    "FreshWarnings",
+    "FileDescriptors",
     "ImportSystem",
-    "MainModule",
+    "LibraryState",
+    "Modules",
     "OwnCode",
+    "RecursionLimit",
     "SignalHandlers",
     "StdStreams",
     "SysArgv",
     "SysHooks",
     "SysPath",
-    "WorkingDirectory",
+    "Threads",
+    "TraceFunctions",
+    "Umask",
+    "merged_environ",
+    "watched_state",
 ]
 
-_ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 
+class _SysList(StateItem):
+    """A list in ``sys`` that must come back as the same object with the same contents."""
 
-_G = TypeVar("_G", bound="_Guard")
+    attribute: str = ""
 
+    def read(self) -> tuple[Same[list[Any]], list[Any]]:
+        current = getattr(sys, self.attribute)
+        return Same(current), list(current)
 
-class _Guard:
-    """Base of the guards: a context manager whose ``__exit__`` calls :meth:`restore`."""
+    def write(self, snapshot: tuple[Same[list[Any]], list[Any]]) -> None:
+        same, contents = snapshot
+        same.obj[:] = contents
+        setattr(sys, self.attribute, same.obj)
 
-    def __enter__(self: _G) -> _G:
-        self.apply()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.restore()
-
-    def apply(self) -> None:
-        raise NotImplementedError
-
-    def restore(self) -> None:
-        raise NotImplementedError
+    def diff(self, before: Any, after: Any) -> list[str]:
+        lines = sequence_diff(before[1], after[1])
+        if before[0] != after[0]:
+            lines.insert(0, f"~ sys.{self.attribute} was replaced by another list")
+        return lines
 
 
 @final
-class SysArgv(_Guard):
-    """``sys.argv`` is a new list for the run; the original list object and contents come back."""
+class SysArgv(_SysList):
+    """``sys.argv``: a new list for the run, the original list object and contents after."""
 
-    def __init__(self, argv: list[str]) -> None:
+    name = "sys.argv"
+    attribute = "argv"
+
+    def __init__(self, argv: list[str] | None = None) -> None:
         self._run_argv = argv
-        self._saved = sys.argv
-        self._saved_contents = list(sys.argv)
 
-    def apply(self) -> None:
-        sys.argv = self._run_argv
-
-    def restore(self) -> None:
-        self._saved[:] = self._saved_contents
-        sys.argv = self._saved
+    def setup(self) -> None:
+        if self._run_argv is not None:
+            sys.argv = self._run_argv
 
 
 @final
-class SysPath(_Guard):
-    """``sys.path`` starts with the command line's ``sys.path[0]`` (if any) during the run."""
+class SysPath(_SysList):
+    """``sys.path``, starting with the command line's ``sys.path[0]`` (if any) during the run."""
 
-    def __init__(self, first_entry: str | None) -> None:
+    name = "sys.path"
+    attribute = "path"
+
+    def __init__(self, first_entry: str | None = None) -> None:
         self._first_entry = first_entry
-        self._saved = sys.path
-        self._saved_contents = list(sys.path)
 
-    def apply(self) -> None:
+    def setup(self) -> None:
         if self._first_entry is not None:
             sys.path.insert(0, self._first_entry)
-
-    def restore(self) -> None:
-        self._saved[:] = self._saved_contents
-        sys.path = self._saved
-
-
-@final
-class ImportSystem(_Guard):
-    """``sys.meta_path`` and ``sys.path_hooks`` as a fresh interpreter has them; put back after.
-
-    pytest's assertion-rewriting import hook sits first on ``sys.meta_path``. It claims modules
-    named like test files (``test_*.py``) and cannot give their code to ``python -m``, and it
-    rewrites ``assert`` statements: neither happens under the real command line, so the hook
-    is taken out for the run. Both lists come back as the same objects with their contents.
-    """
-
-    def __init__(self) -> None:
-        self._meta_path = sys.meta_path
-        self._meta_path_contents = list(sys.meta_path)
-        self._path_hooks = sys.path_hooks
-        self._path_hooks_contents = list(sys.path_hooks)
-
-    def apply(self) -> None:
-        sys.meta_path[:] = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
-
-    def restore(self) -> None:
-        self._meta_path[:] = self._meta_path_contents
-        sys.meta_path = self._meta_path
-        self._path_hooks[:] = self._path_hooks_contents
-        sys.path_hooks = self._path_hooks
 
 
 def _is_pytest_import_hook(finder: object) -> bool:
@@ -128,256 +102,65 @@ def _is_pytest_import_hook(finder: object) -> bool:
 
 
 @final
-class MainModule(_Guard):
-    """``sys.modules['__main__']`` is the run's module; the test process's comes back."""
+class ImportSystem(StateItem):
+    """``sys.meta_path``, ``sys.path_hooks`` and ``sys.path_importer_cache``.
 
-    def __init__(self, module: ModuleType) -> None:
-        self._module = module
-        self._saved = sys.modules.get(MAIN_NAME)
-
-    def apply(self) -> None:
-        sys.modules[MAIN_NAME] = self._module
-
-    def restore(self) -> None:
-        if self._saved is None:
-            sys.modules.pop(MAIN_NAME, None)
-        else:
-            sys.modules[MAIN_NAME] = self._saved
-
-
-_STREAM_NAMES: Final = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
-
-
-@final
-class StdStreams(_Guard):
-    """The run's streams in ``sys.stdin/stdout/stderr`` and in ``sys.__stdin__`` and co.
-
-    The dunder names are set too: under the real interpreter they are the same pipes, and a
-    program that writes to ``sys.__stderr__`` must not write into pytest's terminal.
+    pytest's assertion-rewriting import hook sits first on ``sys.meta_path``. It claims modules
+    named like test files (``test_*.py``), cannot give their code to ``python -m``, and
+    rewrites ``assert`` statements: none of that happens under the real command line, so the
+    run does not see it. The finder cache fills as the run imports from new directories: that
+    is the import machinery's doing, so it is restored but not listed as a change.
     """
 
-    def __init__(self, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> None:
-        self._run_streams = dict(zip(_STREAM_NAMES, (stdin, stdout, stderr) * 2, strict=True))
-        self._saved = {name: getattr(sys, name) for name in _STREAM_NAMES}
+    name = "sys.meta_path, sys.path_hooks"
 
-    def apply(self) -> None:
-        for name, stream in self._run_streams.items():
-            setattr(sys, name, stream)
+    def __init__(self, *, hide_pytest_hook: bool = True) -> None:
+        self._hide_pytest_hook = hide_pytest_hook
 
-    def restore(self) -> None:
-        for name, stream in self._saved.items():
-            setattr(sys, name, stream)
+    def read(self) -> tuple[Any, ...]:
+        return (
+            Same(sys.meta_path),
+            list(sys.meta_path),
+            Same(sys.path_hooks),
+            list(sys.path_hooks),
+        )
 
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        meta_path, meta_path_contents, path_hooks, path_hooks_contents = snapshot
+        meta_path.obj[:] = meta_path_contents
+        sys.meta_path = meta_path.obj
+        path_hooks.obj[:] = path_hooks_contents
+        sys.path_hooks = path_hooks.obj
 
-#: Hooks a fresh interpreter has at their defaults, which pytest replaces during a test.
-_DEFAULT_HOOKS: Final = ("excepthook", "displayhook", "unraisablehook")
+    def setup(self) -> None:
+        if self._hide_pytest_hook:
+            sys.meta_path[:] = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
 
-
-@final
-class SysHooks(_Guard):
-    """``sys`` and ``threading`` hooks at their defaults during the run, and the recursion limit.
-
-    pytest collects unraisable and thread exceptions through its own hooks (and turns them into
-    warnings); a program on the command line prints them to its stderr. The run starts with
-    the interpreter's defaults; whatever hooks it installs are taken out afterwards.
-    ``sys.breakpointhook`` is left as pytest set it, so ``breakpoint()`` still debugs.
-    """
-
-    def __init__(self) -> None:
-        self._saved = {name: getattr(sys, name) for name in (*_DEFAULT_HOOKS, "breakpointhook")}
-        self._threading_excepthook = threading.excepthook
-        self._recursion_limit = sys.getrecursionlimit()
-
-    def apply(self) -> None:
-        for name in _DEFAULT_HOOKS:
-            setattr(sys, name, getattr(sys, f"__{name}__"))
-        threading.excepthook = threading.__excepthook__
-
-    def restore(self) -> None:
-        for name, hook in self._saved.items():
-            setattr(sys, name, hook)
-        threading.excepthook = self._threading_excepthook
-        sys.setrecursionlimit(self._recursion_limit)
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return sequence_diff(before[1], after[1]) + sequence_diff(before[3], after[3])
 
 
 @final
-class SignalHandlers(_Guard):
-    """Python-level signal handlers the run installs are taken out again.
+class PathImporterCache(StateItem):
+    """``sys.path_importer_cache``: restored, not reported (the import machinery fills it)."""
 
-    A program that handles SIGINT or SIGTERM would otherwise keep pytest from being stopped,
-    and one that handles SIGALRM would break pytest-timeout. Handlers can only be changed
-    from the main thread; a run in another thread could not have changed them.
-    """
+    name = "sys.path_importer_cache"
+    reports_changes = False
 
-    def __init__(self) -> None:
-        self._saved: dict[signal.Signals, Any] = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in signal.valid_signals():
-                try:
-                    self._saved[signum] = signal.getsignal(signum)
-                except (OSError, ValueError):
-                    continue
+    def read(self) -> tuple[Same[dict[str, Any]], dict[str, Any]]:
+        return Same(sys.path_importer_cache), dict(sys.path_importer_cache)
 
-    def apply(self) -> None:
-        pass
+    def write(self, snapshot: tuple[Same[dict[str, Any]], dict[str, Any]]) -> None:
+        same, contents = snapshot
+        same.obj.clear()
+        same.obj.update(contents)
+        sys.path_importer_cache = same.obj
 
-    def restore(self) -> None:
-        for signum, handler in self._saved.items():
-            if handler is not None and signal.getsignal(signum) is not handler:
-                signal.signal(signum, handler)
-
-
-@final
-class Environ(_Guard):
-    """``os.environ`` with the run's overlay (a None value unsets); put back key by key."""
-
-    def __init__(self, overlay: Mapping[str, str | None] | None) -> None:
-        self._overlay = dict(overlay or {})
-        self._saved = dict(os.environ)
-
-    @staticmethod
-    def merged(overlay: Mapping[str, str | None] | None) -> dict[str, str]:
-        """The environment the run will see: ``os.environ`` now, with *overlay* applied."""
-        env = dict(os.environ)
-        for key, value in (overlay or {}).items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
-
-    def apply(self) -> None:
-        for key, value in self._overlay.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-    def restore(self) -> None:
-        for key in set(os.environ) - set(self._saved):
-            del os.environ[key]
-        for key, value in self._saved.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
-
-
-@final
-class WorkingDirectory(_Guard):
-    """The run's working directory; the test process's comes back even if the run moved."""
-
-    def __init__(self, cwd: str | os.PathLike[str] | None) -> None:
-        self._cwd = cwd
-        self._saved = os.getcwd()
-
-    def apply(self) -> None:
-        if self._cwd is not None:
-            os.chdir(self._cwd)
-
-    def restore(self) -> None:
-        os.chdir(self._saved)
-
-
-_LoggerState = tuple[list[logging.Handler], int, bool, bool]
-
-
-def _logger_state(logger: logging.Logger) -> _LoggerState:
-    return list(logger.handlers), logger.level, logger.propagate, logger.disabled
-
-
-@final
-class FreshLogging(_Guard):
-    """The program sees logging as a fresh interpreter has it; every logger is put back.
-
-    Under pytest the root logger holds pytest's capture handlers, which would turn a program's
-    ``logging.basicConfig()`` into a no-op. During the run the root logger has no handlers and
-    level WARNING and ``logging.disable`` is off. Afterwards handlers the run added are flushed
-    and closed (or the next run logs to a closed stream), loggers that existed get their
-    handlers, level, ``propagate`` and ``disabled`` back, and loggers the run created are reset
-    to a new logger's state.
-
-    Records that reach the root logger are also handed to the handlers the root logger had
-    before the run (pytest's ``caplog`` and report capture), though the program cannot see
-    them; the run's streams are guarded around that call, since pytest's live logging rebinds
-    ``sys.stdout`` and ``sys.stderr`` while it writes.
-    """
-
-    def __init__(self) -> None:
-        manager = logging.Logger.manager
-        self._root_state = _logger_state(logging.root)
-        self._disable = manager.disable
-        self._loggers = {
-            name: (logger, _logger_state(logger))
-            for name, logger in list(manager.loggerDict.items())
-            if isinstance(logger, logging.Logger)
-        }
-        self._handlers = self._all_handlers()
-        self._call_handlers = logging.Logger.callHandlers
-
-    def _all_handlers(self) -> set[logging.Handler]:
-        loggers: Iterable[Any] = [logging.root, *logging.Logger.manager.loggerDict.values()]
-        return {h for lg in loggers if isinstance(lg, logging.Logger) for h in lg.handlers}
-
-    def apply(self) -> None:
-        logging.root.handlers = []
-        logging.root.setLevel(logging.WARNING)
-        logging.disable(logging.NOTSET)
-        forwarding = self._forwarding_call_handlers()
-        logging.Logger.callHandlers = forwarding  # type: ignore[method-assign,assignment]
-
-    def _forwarding_call_handlers(self) -> Callable[[logging.Logger, logging.LogRecord], None]:
-        call_handlers = self._call_handlers
-        outside_handlers = self._root_state[0]
-
-        def forwarding_call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
-            call_handlers(logger, record)
-            node: logging.Logger | None = logger
-            while node is not None and node is not logging.root:
-                if not node.propagate:
-                    return
-                node = node.parent
-            streams = sys.stdin, sys.stdout, sys.stderr
-            try:
-                for handler in outside_handlers:
-                    if record.levelno >= handler.level:
-                        handler.handle(record)
-            finally:
-                sys.stdin, sys.stdout, sys.stderr = streams
-
-        return forwarding_call_handlers
-
-    def shutdown(self) -> None:
-        """Flush and close the handlers the run added, as ``logging.shutdown`` does at exit."""
-        for handler in self._all_handlers() - self._handlers:
-            try:
-                handler.flush()
-                handler.close()
-            except Exception:
-                pass
-
-    def restore(self) -> None:
-        logging.Logger.callHandlers = self._call_handlers  # type: ignore[method-assign]
-        self.shutdown()
-        manager = logging.Logger.manager
-        _set_logger_state(logging.root, self._root_state)
-        for name, logger in list(manager.loggerDict.items()):
-            if not isinstance(logger, logging.Logger):
-                continue
-            saved = self._loggers.get(name)
-            if saved is not None and saved[0] is logger:
-                _set_logger_state(logger, saved[1])
-            else:
-                _set_logger_state(logger, ([], logging.NOTSET, True, False))
-        manager.disable = self._disable
-        manager._clear_cache()  # type: ignore[attr-defined]
-
-
-def _set_logger_state(logger: logging.Logger, state: _LoggerState) -> None:
-    logger.handlers, logger.level, logger.propagate, logger.disabled = (
-        list(state[0]),
-        state[1],
-        state[2],
-        state[3],
-    )
+    def diff(self, before: Any, after: Any) -> list[str]:
+        lines = dict_diff(before[1], after[1])
+        if before[0] != after[0]:
+            lines.insert(0, "~ sys.path_importer_cache was replaced by another dict")
+        return lines
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -390,15 +173,22 @@ def _library_dirs() -> tuple[str, ...]:
     return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
 
 
+def _is_extension(module: object) -> bool:
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None) or getattr(module, "__file__", None) or ""
+    return isinstance(origin, str) and origin.endswith(
+        tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    )
+
+
 @final
 class OwnCode:
     """Which modules and frames belong to the program under test, not to libraries.
 
     The program's own modules are those of the target's top-level package (``-m``) and
     those loaded from the command line's ``sys.path[0]`` entry (a script's directory, the
-    directory or zip run), minus anything installed (stdlib, site-packages). The ones a run
-    imports are removed after it, so the next run imports them afresh; extension modules are
-    never removed. Their ``atexit`` registrations belong to the run.
+    directory or zip run), minus anything installed (stdlib, site-packages). Extension modules
+    are never the program's: they cannot be imported twice.
     """
 
     def __init__(
@@ -408,9 +198,10 @@ class OwnCode:
         self._package = package
         self._entry = os.path.join(os.path.realpath(path_entry), "") if path_entry else None
         self._library_dirs = _library_dirs()
-        self._modules_before = frozenset(sys.modules)
 
     def owns_module(self, name: str, module: object) -> bool:
+        if _is_extension(module):
+            return False
         if self._package and (name == self._package or name.startswith(self._package + ".")):
             return True
         if self._entry is None:
@@ -422,76 +213,432 @@ class OwnCode:
         return path.startswith(self._entry) and not path.startswith(self._library_dirs)
 
     def owns_frame(self, frame: FrameType) -> bool:
+        """Whether code running in *frame* is the program's (for its ``atexit`` calls)."""
         if frame.f_globals is self._main_globals:
             return True
         name = frame.f_globals.get("__name__")
         return isinstance(name, str) and self.owns_module(name, sys.modules.get(name))
 
-    def forget_imported(self) -> list[str]:
-        """Remove the program's modules the run imported from ``sys.modules``; return names."""
-        removed = []
-        for name in [n for n in sys.modules if n not in self._modules_before]:
+
+@final
+class Modules(StateItem):
+    """``sys.modules``: the run's ``__main__``; entries put back; the program's imports dropped.
+
+    Entries the run replaced or removed are put back. Modules of the program (see
+    :class:`OwnCode`) that the run imported are removed, so the next run imports them afresh,
+    as a new process would; other new imports (libraries) stay, like in any test, and are
+    listed in :attr:`kept` and :attr:`forgotten`.
+    """
+
+    name = "sys.modules"
+
+    def __init__(self, main: ModuleType | None = None, own: OwnCode | None = None) -> None:
+        self._main = main
+        self._own = own
+        #: New imports that stayed in ``sys.modules``, after :meth:`write`.
+        self.kept: list[str] = []
+        #: The program's own new imports, removed by :meth:`write`.
+        self.forgotten: list[str] = []
+
+    def read(self) -> dict[str, Same[Any]]:
+        return {name: Same(module) for name, module in list(sys.modules.items())}
+
+    def setup(self) -> None:
+        if self._main is not None:
+            sys.modules[MAIN_NAME] = self._main
+
+    def write(self, snapshot: dict[str, Same[Any]]) -> None:
+        for name, same in snapshot.items():
+            if sys.modules.get(name, None) is not same.obj:
+                sys.modules[name] = same.obj
+        for name in [n for n in sys.modules if n not in snapshot]:
             module = sys.modules[name]
-            if self.owns_module(name, module) and not _is_extension(module):
+            if name == MAIN_NAME or (self._own is not None and self._own.owns_module(name, module)):
                 del sys.modules[name]
-                removed.append(name)
-        return removed
+                self.forgotten.append(name)
+            else:
+                self.kept.append(name)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        lines = []
+        for name, same in before.items():
+            if name not in after:
+                lines.append(f"- {name}")
+            elif after[name] != same:
+                lines.append(f"~ {name}: replaced by {after[name]!r}")
+        added = sorted(name for name in after if name not in before)
+        if added:
+            lines.append(f"+ {len(added)} new: {', '.join(added)}")
+        return lines
+
+    def leak_diff(self, outer: Any, now: Any) -> list[str]:
+        # New imports that stay are expected (libraries); only entries of before count.
+        return [
+            line
+            for line in self.diff(outer, {k: v for k, v in now.items() if k in outer})
+            if not line.startswith("+")
+        ]
 
 
-def _is_extension(module: object) -> bool:
-    spec = getattr(module, "__spec__", None)
-    origin = getattr(spec, "origin", None) or getattr(module, "__file__", None) or ""
-    return isinstance(origin, str) and origin.endswith(
-        tuple(importlib.machinery.EXTENSION_SUFFIXES)
-    )
-
-
-#: A fresh interpreter's warning filters (non-debug build), before ``-W``/``PYTHONWARNINGS``.
-_DEFAULT_FILTERS: Final = (
-    ("default", None, DeprecationWarning, "__main__", 0),
-    ("ignore", None, DeprecationWarning, None, 0),
-    ("ignore", None, PendingDeprecationWarning, None, 0),
-    ("ignore", None, ImportWarning, None, 0),
-    ("ignore", None, ResourceWarning, None, 0),
-)
-
-
-def _show_warning_message(msg: warnings.WarningMessage) -> None:
-    """The standard library's way to show a warning: formatted, to ``sys.stderr``."""
-    file = msg.file if msg.file is not None else sys.stderr
-    if file is None:
-        return
-    try:
-        file.write(warnings._formatwarnmsg(msg))  # type: ignore[attr-defined]
-    except OSError:
-        pass
+_STREAM_NAMES: Final = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
 
 
 @final
-class FreshWarnings(_Guard):
-    """The warnings machinery of a fresh interpreter, not pytest's recorder.
+class StdStreams(StateItem):
+    """The run's streams in ``sys.stdin/stdout/stderr`` and in ``sys.__stdin__`` and co.
 
-    pytest records warnings during a test (and may turn them into errors); a program run from
-    the command line prints them to its stderr under the default filters and the run's
-    ``PYTHONWARNINGS``. Filters, ``showwarning`` and the ``once`` registry come back after.
+    The dunder names are set too: under the real interpreter they are the same pipes, and a
+    program that writes to ``sys.__stderr__`` must not write into pytest's terminal.
     """
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._options = [o for o in env.get("PYTHONWARNINGS", "").split(",") if o]
-        self._catcher = warnings.catch_warnings()
-        self._onceregistry = dict(warnings.onceregistry)  # type: ignore[attr-defined]
+    name = "sys.stdin, sys.stdout, sys.stderr"
 
-    def apply(self) -> None:
-        self._catcher.__enter__()
-        warnings.filters[:] = list(_DEFAULT_FILTERS)  # type: ignore[index]
-        warnings.showwarning = warnings._showwarning_orig  # type: ignore[attr-defined]
-        warnings._showwarnmsg_impl = _show_warning_message  # type: ignore[attr-defined]
-        warnings.onceregistry.clear()  # type: ignore[attr-defined]
-        warnings._processoptions(self._options)  # type: ignore[attr-defined]
-        warnings._filters_mutated()  # type: ignore[attr-defined]
+    def __init__(self, streams: tuple[TextIO, TextIO, TextIO] | None = None) -> None:
+        self._run_streams = dict(zip(_STREAM_NAMES, streams * 2, strict=True)) if streams else {}
 
-    def restore(self) -> None:
-        self._catcher.__exit__(None, None, None)
-        warnings.onceregistry.clear()  # type: ignore[attr-defined]
-        warnings.onceregistry.update(self._onceregistry)  # type: ignore[attr-defined]
-        warnings._filters_mutated()  # type: ignore[attr-defined]
+    def read(self) -> dict[str, Same[Any]]:
+        return {name: Same(getattr(sys, name)) for name in _STREAM_NAMES}
+
+    def write(self, snapshot: dict[str, Same[Any]]) -> None:
+        for name, same in snapshot.items():
+            setattr(sys, name, same.obj)
+
+    def setup(self) -> None:
+        for name, stream in self._run_streams.items():
+            setattr(sys, name, stream)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return [f"~ sys.{k}: replaced by {after[k]!r}" for k in before if after[k] != before[k]]
+
+
+#: Hooks a fresh interpreter has at their defaults, which pytest replaces during a test.
+_DEFAULT_HOOKS: Final = ("excepthook", "displayhook", "unraisablehook")
+_HOOK_NAMES: Final = (*_DEFAULT_HOOKS, "breakpointhook")
+
+
+@final
+class SysHooks(StateItem):
+    """``sys`` and ``threading`` hooks, at the interpreter's defaults during a run.
+
+    pytest collects unraisable and thread exceptions through its own hooks (and turns them into
+    warnings); a program on the command line prints them to its stderr. ``sys.breakpointhook``
+    is left as pytest set it, so ``breakpoint()`` in a program still debugs.
+    """
+
+    name = "sys hooks"
+
+    def __init__(self, *, defaults: bool = False) -> None:
+        self._defaults = defaults
+
+    def read(self) -> dict[str, Same[Any]]:
+        hooks = {f"sys.{name}": Same(getattr(sys, name)) for name in _HOOK_NAMES}
+        hooks["threading.excepthook"] = Same(threading.excepthook)
+        return hooks
+
+    def write(self, snapshot: dict[str, Same[Any]]) -> None:
+        for name in _HOOK_NAMES:
+            setattr(sys, name, snapshot[f"sys.{name}"].obj)
+        threading.excepthook = snapshot["threading.excepthook"].obj
+
+    def setup(self) -> None:
+        if self._defaults:
+            for name in _DEFAULT_HOOKS:
+                setattr(sys, name, getattr(sys, f"__{name}__"))
+            threading.excepthook = threading.__excepthook__
+
+
+@final
+class TraceFunctions(StateItem):
+    """Trace and profile functions (coverage measures through ``sys.settrace``)."""
+
+    name = "trace and profile functions"
+
+    def read(self) -> dict[str, Same[Any]]:
+        return {
+            "sys.gettrace()": Same(sys.gettrace()),
+            "sys.getprofile()": Same(sys.getprofile()),
+            "threading.gettrace()": Same(threading.gettrace()),
+            "threading.getprofile()": Same(threading.getprofile()),
+        }
+
+    def write(self, snapshot: dict[str, Same[Any]]) -> None:
+        now = self.read()
+        if now["sys.gettrace()"] != snapshot["sys.gettrace()"]:
+            sys.settrace(snapshot["sys.gettrace()"].obj)
+        if now["sys.getprofile()"] != snapshot["sys.getprofile()"]:
+            sys.setprofile(snapshot["sys.getprofile()"].obj)
+        if now["threading.gettrace()"] != snapshot["threading.gettrace()"]:
+            threading.settrace(snapshot["threading.gettrace()"].obj)
+        if now["threading.getprofile()"] != snapshot["threading.getprofile()"]:
+            threading.setprofile(snapshot["threading.getprofile()"].obj)
+
+
+@final
+class RecursionLimit(StateItem):
+    """``sys.getrecursionlimit()``."""
+
+    name = "sys.getrecursionlimit()"
+
+    def read(self) -> int:
+        return sys.getrecursionlimit()
+
+    def write(self, snapshot: int) -> None:
+        sys.setrecursionlimit(snapshot)
+
+
+def merged_environ(overlay: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The environment a run sees: ``os.environ`` now, with *overlay* applied."""
+    env = dict(os.environ)
+    for key, value in (overlay or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+@final
+class Environ(StateItem):
+    """``os.environ`` with the run's overlay (a None value unsets); put back key by key."""
+
+    name = "os.environ"
+
+    def __init__(self, overlay: Mapping[str, str | None] | None = None) -> None:
+        self._overlay = dict(overlay or {})
+
+    def read(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def write(self, snapshot: dict[str, str]) -> None:
+        for key in [k for k in os.environ if k not in snapshot]:
+            del os.environ[key]
+        for key, value in snapshot.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+    def setup(self) -> None:
+        for key, value in self._overlay.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@final
+class Cwd(StateItem):
+    """The working directory; the test process's comes back even if the run moved."""
+
+    name = "cwd"
+
+    def __init__(self, cwd: str | os.PathLike[str] | None = None) -> None:
+        self._cwd = cwd
+
+    def read(self) -> str:
+        return os.getcwd()
+
+    def write(self, snapshot: str) -> None:
+        os.chdir(snapshot)
+
+    def setup(self) -> None:
+        if self._cwd is not None:
+            os.chdir(self._cwd)
+
+
+@final
+class Umask(StateItem):
+    """The file mode creation mask."""
+
+    name = "umask"
+
+    def read(self) -> str:
+        mask = os.umask(0)
+        os.umask(mask)
+        return oct(mask)
+
+    def write(self, snapshot: str) -> None:
+        os.umask(int(snapshot, 8))
+
+
+@final
+class SignalHandlers(StateItem):
+    """Python-level signal handlers: a program's SIGINT or SIGALRM handler must not stay.
+
+    Handlers installed from C (``signal.getsignal()`` gives None) cannot be put back: a change
+    to one is a leak. Handlers can only change in the main thread; elsewhere nothing is read.
+    """
+
+    name = "signal handlers"
+
+    def read(self) -> dict[int, Same[Any]]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        handlers = {}
+        for signum in signal.valid_signals():
+            try:
+                handlers[int(signum)] = Same(signal.getsignal(signum))
+            except (OSError, ValueError):
+                continue
+        return handlers
+
+    def write(self, snapshot: dict[int, Same[Any]]) -> None:
+        for signum, same in snapshot.items():
+            if same.obj is not None and signal.getsignal(signum) is not same.obj:
+                signal.signal(signum, same.obj)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return [
+            f"~ {_signal_name(signum)}: {_handler_name(before[signum].obj)} -> "
+            f"{_handler_name(after[signum].obj)}"
+            for signum in before
+            if signum in after and after[signum] != before[signum]
+        ]
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return str(signum)
+
+
+def _handler_name(handler: object) -> str:
+    if handler is None:
+        return "a handler installed from C"
+    if isinstance(handler, signal.Handlers):
+        return handler.name
+    return getattr(handler, "__qualname__", None) or repr(handler)
+
+
+@final
+class Threads(StateItem):
+    """Threads alive: a thread the run started and left running cannot be stopped from outside."""
+
+    name = "threads"
+    restorable = False
+    reports_changes = False
+
+    def read(self) -> dict[str, Same[threading.Thread]]:
+        return {f"{t.name} ({id(t):#x})": Same(t) for t in threading.enumerate()}
+
+    def leak_diff(self, outer: Any, now: Any) -> list[str]:
+        return [
+            f"+ thread {same.obj.name!r}{' (daemon)' if same.obj.daemon else ''} is still running"
+            for key, same in now.items()
+            if key not in outer and same.obj.is_alive()
+        ]
+
+
+_FD_DIR: Final = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)), None)
+
+
+@final
+class FileDescriptors(StateItem):
+    """Open file descriptors (where the platform lists them): the run's must be closed.
+
+    A descriptor kept open by an object the result still holds (a file object in the
+    program's globals) counts too: the real process would have closed it at exit.
+    """
+
+    name = "file descriptors"
+    restorable = False
+    reports_changes = False
+
+    def read(self) -> dict[int, str]:
+        if _FD_DIR is None:
+            return {}
+        descriptors = {}
+        for entry in os.listdir(_FD_DIR):
+            try:
+                descriptors[int(entry)] = os.readlink(os.path.join(_FD_DIR, entry))
+            except (OSError, ValueError):
+                continue
+        return descriptors
+
+    def leak_diff(self, outer: Any, now: Any) -> list[str]:
+        lines = [f"+ fd {fd} left open: {now[fd]}" for fd in sorted(now) if fd not in outer]
+        lines += [f"- fd {fd} was closed: {outer[fd]}" for fd in sorted(outer) if fd not in now]
+        # The listing's own descriptor comes and goes with each read.
+        return [line for line in lines if not line.endswith(f": {_FD_DIR}")]
+
+
+_DECIMAL_SETTINGS: Final = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
+
+
+def _decimal_state(module: Any) -> dict[str, Any]:
+    context = module.getcontext()
+    state: dict[str, Any] = {"decimal.getcontext()": Same(context)}
+    for name in _DECIMAL_SETTINGS:
+        state[f"decimal.getcontext().{name}"] = getattr(context, name)
+    for name in ("traps", "flags"):
+        signals = getattr(context, name)
+        state[f"decimal.getcontext().{name}"] = sorted(
+            k.__name__ for k, on in signals.items() if on
+        )
+    return state
+
+
+@final
+class LibraryState(StateItem):
+    """Module-level settings of standard modules, read only where the module is imported.
+
+    ``socket.getdefaulttimeout()``, ``tempfile.tempdir``, the ``locale`` settings, and this
+    thread's ``decimal`` context (the object and its settings, traps and flags).
+    """
+
+    name = "library settings"
+
+    def read(self) -> dict[str, Any]:
+        modules: dict[str, Any] = sys.modules
+        state: dict[str, Any] = {}
+        if "socket" in modules:
+            state["socket.getdefaulttimeout()"] = modules["socket"].getdefaulttimeout()
+        if "tempfile" in modules:
+            state["tempfile.tempdir"] = modules["tempfile"].tempdir
+        if "locale" in modules:
+            state["locale.setlocale()"] = modules["locale"].setlocale(modules["locale"].LC_ALL)
+        if "decimal" in modules:
+            state.update(_decimal_state(modules["decimal"]))
+        return state
+
+    def write(self, snapshot: dict[str, Any]) -> None:
+        now = self.read()
+        modules: dict[str, Any] = sys.modules
+        changed = {k for k, v in snapshot.items() if now.get(k) != v}
+        if "socket.getdefaulttimeout()" in changed:
+            modules["socket"].setdefaulttimeout(snapshot["socket.getdefaulttimeout()"])
+        if "tempfile.tempdir" in changed:
+            modules["tempfile"].tempdir = snapshot["tempfile.tempdir"]
+        if "locale.setlocale()" in changed:
+            locale = modules["locale"]
+            locale.setlocale(locale.LC_ALL, snapshot["locale.setlocale()"])
+        if any(key.startswith("decimal.") for key in changed):
+            decimal = modules["decimal"]
+            context = snapshot["decimal.getcontext()"].obj
+            for name in _DECIMAL_SETTINGS:
+                setattr(context, name, snapshot[f"decimal.getcontext().{name}"])
+            for name in ("traps", "flags"):
+                on = set(snapshot[f"decimal.getcontext().{name}"])
+                signals = getattr(context, name)
+                for key in signals:
+                    signals[key] = key.__name__ in on
+            decimal.setcontext(context)
+
+
+def watched_state() -> list[StateItem]:
+    """The items a check of unchanged state reads: everything but the import machinery."""
+    return [
+        SysArgv(),
+        SysPath(),
+        ImportSystem(hide_pytest_hook=False),
+        StdStreams(),
+        SysHooks(),
+        TraceFunctions(),
+        RecursionLimit(),
+        Environ(),
+        Cwd(),
+        Umask(),
+        SignalHandlers(),
+        LibraryState(),
+        Threads(),
+        FileDescriptors(),
+    ]

@@ -54,6 +54,9 @@ class RunRequest:
     tty: bool = False
     #: The terminal width the program sees through ``COLUMNS`` / ``shutil.get_terminal_size``.
     columns: int | None = None
+    #: What a leak (state the run left that could not be put back) does: ``"fail"`` the
+    #: test, ``"warn"``, or ``"off"`` (only recorded in the result).
+    isolation: Literal["fail", "warn", "off"] = "fail"
 
     @property
     def command(self) -> str:
@@ -112,12 +115,25 @@ def _check_columns(value: object, where: str) -> int | None:
     return value
 
 
+_ISOLATION_MODES: Final = ("fail", "warn", "off")
+
+
+def _check_isolation(value: object, where: str) -> str:
+    if value not in _ISOLATION_MODES:
+        raise OptionError(
+            f"{where}: isolation must be one of {', '.join(map(repr, _ISOLATION_MODES))}, "
+            f"not {value!r}"
+        )
+    return str(value)
+
+
 _CHECKS: Final[Mapping[str, Callable[[object, str], Any]]] = {
     "stdin": _check_stdin,
     "env": _check_env,
     "cwd": _check_cwd,
     "tty": _check_tty,
     "columns": _check_columns,
+    "isolation": _check_isolation,
 }
 
 #: The keyword options a call, a marker or the configuration can set.

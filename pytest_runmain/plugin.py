@@ -8,13 +8,15 @@ at configure time; markers are checked at collection time, so a typo fails the s
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from contextlib import AbstractContextManager
 from typing import Any, Final
 
 import pytest
 
 from pytest_runmain import hookspec
 from pytest_runmain._options import OptionError, check_args, check_option
+from pytest_runmain.checks import state_unchanged
 from pytest_runmain.runner import RunModule, Runner, RunPath
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "run_module",
     "run_path",
     "runmain_runner",
+    "state_unchanged_fixture",
 ]
 
 MARKER: Final = "runmain"
@@ -39,6 +42,8 @@ _REPORTED_LINES: Final = 50
 
 _config_layers_key = pytest.StashKey[list[dict[str, Any]]]()
 _runner_key = pytest.StashKey[Runner]()
+#: The attribute of a test report that carries its runs' leaks (serialisable, for xdist).
+_REPORT_LEAKS: Final = "runmain_leaks"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -70,6 +75,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         metavar="N",
         help="Terminal width every run sees through COLUMNS and shutil.get_terminal_size",
+    )
+    group.addoption(
+        "--runmain-isolation",
+        choices=("fail", "warn", "off"),
+        help="What state a run leaves behind (threads, open files) does: fail the test, warn, "
+        "or only record it in the result (default: fail)",
+    )
+    parser.addini(
+        "runmain_isolation",
+        default="",
+        help="What state a run leaves behind does: fail (default), warn or off",
     )
     parser.addini(
         "runmain_env",
@@ -116,6 +132,8 @@ def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
     if config.getini("runmain_tty"):
         ini["tty"] = True
     ini["columns"] = _columns(config.getini("runmain_columns"), "runmain_columns")
+    if config.getini("runmain_isolation"):
+        ini["isolation"] = config.getini("runmain_isolation")
     option = config.option
     cli: dict[str, Any] = {"env": _env_assignments(option.runmain_env, "--runmain-env")}
     if option.runmain_cwd is not None:
@@ -124,6 +142,8 @@ def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
         cli["tty"] = True
     if option.runmain_columns is not None:
         cli["columns"] = option.runmain_columns
+    if option.runmain_isolation is not None:
+        cli["isolation"] = option.runmain_isolation
     layers = []
     for source, layer in (("ini option", ini), ("command-line option", cli)):
         try:
@@ -136,6 +156,7 @@ def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     config.stash[_config_layers_key] = _config_layers(config)
+    config.pluginmanager.register(LeakSummary(), "runmain-leak-summary")
 
 
 def _marker_layers(item: pytest.Item) -> list[dict[str, Any]]:
@@ -199,6 +220,16 @@ def run_path(runmain_runner: Runner) -> RunPath:
     return runmain_runner.run_path
 
 
+@pytest.fixture(name="state_unchanged")
+def state_unchanged_fixture() -> Callable[[], AbstractContextManager[None]]:
+    """``with state_unchanged(): ...`` fails when the block changes the interpreter state.
+
+    The same checks as after each run (``sys.path``, ``os.environ``, cwd, logging, threads,
+    file descriptors...), with the same diff; see :func:`pytest_runmain.state_unchanged`.
+    """
+    return state_unchanged
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -206,6 +237,10 @@ def pytest_runtest_makereport(
     """Add the runs of a failed test to its report, as pytest adds captured output."""
     report = yield
     runner = item.stash.get(_runner_key, None)
+    if runner is not None and call.when == "call":
+        leaks = [[result.command, str(leak)] for result in runner.results for leak in result.leaks]
+        if leaks:
+            setattr(report, _REPORT_LEAKS, leaks)
     if runner is not None and report.failed and runner.results:
         results = runner.results
         shown = results[-_REPORTED_RUNS:]
@@ -213,3 +248,26 @@ def pytest_runtest_makereport(
             title = f"runmain run {number} of {len(results)}: {result.command}"
             report.sections.append((title, result.describe(tail=_REPORTED_LINES)))
     return report
+
+
+class LeakSummary:
+    """Collects the leaks of every test (from xdist workers too) and lists them at the end."""
+
+    def __init__(self) -> None:
+        #: command -> [(test id, leak text)]
+        self.leaks: dict[str, list[tuple[str, str]]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for command, text in getattr(report, _REPORT_LEAKS, None) or ():
+            self.leaks.setdefault(command, []).append((report.nodeid, text))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.leaks:
+            return
+        terminalreporter.section("runmain: interpreter state left behind by runs", sep="=")
+        for command, entries in sorted(self.leaks.items()):
+            terminalreporter.write_line(f"{command}:")
+            for nodeid, text in entries:
+                terminalreporter.write_line(f"  in {nodeid}")
+                for line in text.splitlines():
+                    terminalreporter.write_line(f"    {line}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, final
 
 import pytest
+
+from pytest_runmain._state import StateChange, StateLeak
 
 __all__ = ["RunFailed", "RunResult", "Stream"]
 
@@ -84,6 +86,15 @@ class RunResult:
     duration: float
     #: The absolute working directory of the run.
     cwd: str
+    #: What the program changed in the interpreter's state, by name (``"os.environ"``,
+    #: ``"sys.path"``, ``"cwd"``, ``"logging"``...), each saying whether it was put back.
+    state_changes: Mapping[str, StateChange] = field(default_factory=dict)
+    #: State the run left different that could not be put back: threads still running,
+    #: file descriptors left open, C-level signal handlers.
+    leaks: tuple[StateLeak, ...] = ()
+    #: Modules the run imported that stay imported (libraries). The program's own modules
+    #: are removed after each run, so the next run imports them afresh.
+    new_modules: tuple[str, ...] = ()
 
     def _decode(self, data: bytes) -> str:
         return data.decode(self.encoding, "backslashreplace")

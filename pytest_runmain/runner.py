@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol, final
 
@@ -22,6 +23,12 @@ from pytest_runmain._options import (
     check_args,
     check_option,
     merge_layers,
+)
+from pytest_runmain.checks import (
+    IsolationMode,
+    RunmainLeakWarning,
+    StateLeakError,
+    describe_leaks,
 )
 from pytest_runmain.result import RunResult
 
@@ -53,6 +60,7 @@ class RunModule(Protocol):
         cwd: StrPath | None = ...,
         tty: bool = ...,
         columns: int | None = ...,
+        isolation: IsolationMode = ...,
     ) -> RunResult: ...
 
 
@@ -69,6 +77,7 @@ class RunPath(Protocol):
         cwd: StrPath | None = ...,
         tty: bool = ...,
         columns: int | None = ...,
+        isolation: IsolationMode = ...,
     ) -> RunResult: ...
 
 
@@ -108,19 +117,29 @@ class Runner:
         cwd: StrPath | _Unset | None = UNSET,
         tty: bool | _Unset = UNSET,
         columns: int | _Unset | None = UNSET,
+        isolation: IsolationMode | _Unset = UNSET,
     ) -> RunResult:
         """Run ``python -m mod_name *args`` in-process.
 
         *stdin* is the program's input (empty when None, like ``</dev/null``); *env* overlays
         ``os.environ`` for the run (a None value unsets a variable); *cwd* is the working
         directory of the run, which is also ``sys.path[0]``; *tty* makes the standard streams
-        say they are a terminal; *columns* pins the terminal width. Keywords not given take
-        the configured values (markers, ini and command-line options).
+        say they are a terminal; *columns* pins the terminal width; *isolation* says what
+        state the run could not put back does: ``"fail"`` raises :class:`StateLeakError`,
+        ``"warn"`` warns, ``"off"`` only records it in ``result.leaks``. Keywords not given
+        take the configured values (markers, ini and command-line options).
         """
         __tracebackhide__ = True
         if not isinstance(mod_name, str) or not mod_name:
             raise OptionError(f"run_module needs a module name (non-empty str), got {mod_name!r}")
-        call = {"stdin": stdin, "env": env, "cwd": cwd, "tty": tty, "columns": columns}
+        call = {
+            "stdin": stdin,
+            "env": env,
+            "cwd": cwd,
+            "tty": tty,
+            "columns": columns,
+            "isolation": isolation,
+        }
         return self._run("module", mod_name, args, call)
 
     def run_path(
@@ -133,6 +152,7 @@ class Runner:
         cwd: StrPath | _Unset | None = UNSET,
         tty: bool | _Unset = UNSET,
         columns: int | _Unset | None = UNSET,
+        isolation: IsolationMode | _Unset = UNSET,
     ) -> RunResult:
         """Run ``python path *args`` in-process: a script, compiled file, directory or zip.
 
@@ -143,7 +163,14 @@ class Runner:
         target = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
         if not isinstance(target, str) or not target:
             raise OptionError(f"run_path needs a path (non-empty str or PathLike), got {path!r}")
-        call = {"stdin": stdin, "env": env, "cwd": cwd, "tty": tty, "columns": columns}
+        call = {
+            "stdin": stdin,
+            "env": env,
+            "cwd": cwd,
+            "tty": tty,
+            "columns": columns,
+            "isolation": isolation,
+        }
         return self._run("path", target, args, call)
 
     def _run(
@@ -199,8 +226,21 @@ class Runner:
             exception=outcome.exception,
             duration=time.perf_counter() - start,
             cwd=os.path.abspath(request.cwd) if request.cwd is not None else os.getcwd(),
+            state_changes=outcome.state_changes,
+            leaks=tuple(outcome.leaks),
+            new_modules=tuple(outcome.kept_modules),
         )
         self.results.append(result)
         if self._after_run is not None:
             self._after_run(result)
+        if result.leaks and request.isolation == "fail":
+            raise StateLeakError(result)
+        if result.leaks and request.isolation == "warn":
+            warnings.warn(
+                RunmainLeakWarning(
+                    f"{result.command} left interpreter state behind:\n"
+                    f"{describe_leaks(result.leaks)}"
+                ),
+                stacklevel=3,
+            )
         return result

@@ -1,0 +1,92 @@
+"""Checks that interpreter state is as it was: after every run, and around any block of code.
+
+After a run pytest-runmain puts every piece of state it watches back and compares it with the
+state before the run. What it could not put back (a thread still running, a file descriptor
+left open, a handler installed from C) is a *leak*: by default it fails the test with a
+:class:`StateLeakError`; with ``isolation="warn"`` it is a :class:`RunmainLeakWarning`; with
+``isolation="off"`` it is only recorded in the result.
+
+:func:`state_unchanged` checks the same state around a block of the user's own code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Literal
+
+import pytest
+
+from pytest_runmain._isolation import Modules, watched_state
+from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._state import StateLeak, StateSnapshot
+
+if TYPE_CHECKING:
+    from pytest_runmain.result import RunResult
+
+__all__ = [
+    "IsolationMode",
+    "RunmainLeakWarning",
+    "StateChangedError",
+    "StateLeakError",
+    "state_unchanged",
+]
+
+#: What to do when a run leaves state behind: fail the test, warn, or only record it.
+IsolationMode = Literal["fail", "warn", "off"]
+
+_LEAK_HINT = (
+    "Join the threads and close the files the program opens before it ends, or choose "
+    "isolation='warn' (or 'off') in the runmain marker, the call or the runmain_isolation "
+    "option to accept it."
+)
+
+
+def describe_leaks(leaks: Sequence[StateLeak]) -> str:
+    return "\n".join(str(leak) for leak in leaks)
+
+
+class StateLeakError(AssertionError):
+    """A run left interpreter state behind that could not be put back."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(
+            f"{result.command} left interpreter state behind that could not be put back:\n"
+            f"{describe_leaks(result.leaks)}\n{_LEAK_HINT}"
+        )
+        #: The run that leaked; its ``leaks`` say what.
+        self.result = result
+
+
+class RunmainLeakWarning(pytest.PytestWarning):
+    """A run left interpreter state behind, with ``isolation="warn"``."""
+
+
+class StateChangedError(AssertionError):
+    """The interpreter state differs after a block checked by :func:`state_unchanged`."""
+
+    def __init__(self, differences: Sequence[StateLeak]) -> None:
+        super().__init__(
+            "interpreter state changed inside the block:\n" + describe_leaks(differences)
+        )
+        #: What differs, state by state.
+        self.differences = list(differences)
+
+
+@contextlib.contextmanager
+def state_unchanged() -> Iterator[None]:
+    """Assert that the block leaves the interpreter state as it found it.
+
+    The same state the runs are checked for: ``sys.argv``, ``sys.path``, the import hooks,
+    ``sys.modules`` (entries replaced or removed; new imports are allowed), the std streams,
+    the ``sys`` and ``threading`` hooks, trace functions, the recursion limit,
+    ``os.environ``, the working directory, the umask, signal handlers, logging, warnings,
+    library settings, threads and file descriptors. Nothing is restored: on a difference
+    the block's changes stay and :class:`StateChangedError` says what they are.
+    """
+    __tracebackhide__ = True
+    snapshot = StateSnapshot([*watched_state(), Modules(), Logging(), Warnings()])
+    yield
+    differences = snapshot.differences()
+    if differences:
+        raise StateChangedError(differences)
