@@ -70,11 +70,12 @@ class ExitFunctions:
     def run(self, stderr: TextIO) -> None:
         """Call the collected functions, last registered first, reporting errors to *stderr*.
 
-        As at a real exit, an exception in one callback is printed and the next still runs.
-        Callbacks registered while this runs are run too.
+        As at a real exit, an exception in one callback is printed and the next still runs,
+        and callbacks registered while they run are not called.
         """
-        while self._callbacks:
-            func, args, kwargs = self._callbacks.pop()
+        callbacks, self._callbacks = self._callbacks, []
+        while callbacks:
+            func, args, kwargs = callbacks.pop()
             try:
                 func(*args, **kwargs)
             except BaseException as exc:

@@ -1,21 +1,22 @@
 """The standard streams of an in-process run, built to answer like a pipe does.
 
 A program run as ``python -m X | cat`` gets text streams over binary buffers over file
-descriptors, with its locale's (or ``PYTHONIOENCODING``'s) encoding, ``"\\n"`` newlines, a
-block-buffered stdout, a line-buffered stderr, or both unbuffered under ``PYTHONUNBUFFERED``.
-:class:`StdioCapture` builds the same layers over in-memory sinks, so ``sys.stdout.buffer``,
-``.encoding``, ``.isatty()``, ``flush()`` and the interleaving of stdout and stderr behave as
-they would on a pipe. Every chunk that reaches a sink is journalled, which gives the combined
-output in the order a shell's ``2>&1`` would show it.
+descriptors, named ``<stdin>``, ``<stdout>`` and ``<stderr>``, with the encoding and error
+handler the interpreter derives from ``PYTHONIOENCODING``, UTF-8 mode and the locale, ``"\\n"``
+newlines, a block-buffered stdout and a line-buffered stderr, or all unbuffered under
+``PYTHONUNBUFFERED``. :class:`StdioCapture` builds the same layers over in-memory sinks, so
+``sys.stdout.buffer``, ``.encoding``, ``.errors``, ``.isatty()``, ``flush()`` and the
+interleaving of stdout and stderr behave as on a pipe. Every chunk that reaches a sink is
+journalled, which gives the combined output in the order a shell's ``2>&1`` would show it.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import locale
-import sys
 from collections.abc import Mapping
-from typing import Final, Literal, final
+from typing import Any, Final, Literal, final
 
 __all__ = ["StdioCapture", "StreamName", "stdio_encoding"]
 
@@ -26,18 +27,27 @@ _NO_FD_HINT: Final = (
     "code that needs a real descriptor must run with mode='subprocess'"
 )
 
+#: Locales in which the interpreter turns on UTF-8 mode (PEP 540) or that are the targets of
+#: its C locale coercion (PEP 538): there stdin and stdout use the surrogateescape handler.
+_LEGACY_LOCALES: Final = ("C", "POSIX")
+_COERCION_TARGETS: Final = ("C.UTF-8", "C.utf8", "UTF-8")
+
 
 @final
 class _Sink(io.RawIOBase):
     """A write-only raw stream that journals what reaches it."""
 
     def __init__(
-        self, name: StreamName, journal: list[tuple[StreamName, bytes]], *, tty: bool
+        self, stream: StreamName, journal: list[tuple[StreamName, bytes]], *, tty: bool
     ) -> None:
         super().__init__()
-        self.name = name
+        self.stream = stream
         self._journal = journal
         self._tty = tty
+
+    @property
+    def name(self) -> str:
+        return f"<{self.stream}>"
 
     def isatty(self) -> bool:
         return self._tty
@@ -48,20 +58,18 @@ class _Sink(io.RawIOBase):
     def write(self, data: object) -> int:
         chunk = bytes(data)  # type: ignore[call-overload]
         if chunk:
-            self._journal.append((self.name, chunk))
+            self._journal.append((self.stream, chunk))
         return len(chunk)
 
     def fileno(self) -> int:
-        raise io.UnsupportedOperation(_NO_FD_HINT.format(name=f"sys.{self.name}"))
-
-    def close(self) -> None:
-        # Like a pipe's end: closing it only stops further writes; what was written stays.
-        super().close()
+        raise io.UnsupportedOperation(_NO_FD_HINT.format(name=f"sys.{self.stream}"))
 
 
 @final
 class _Input(io.BytesIO):
     """The bytes of the run's standard input, answering ``isatty()`` as configured."""
+
+    name: Final = "<stdin>"
 
     def __init__(self, data: bytes, *, tty: bool) -> None:
         super().__init__(data)
@@ -74,24 +82,46 @@ class _Input(io.BytesIO):
         raise io.UnsupportedOperation(_NO_FD_HINT.format(name="sys.stdin"))
 
 
-def _truthy_env(env: Mapping[str, str], name: str) -> bool:
-    return bool(env.get(name))
+def _locale_name(env: Mapping[str, str]) -> str:
+    """The LC_CTYPE locale a new interpreter started with *env* would run in."""
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        if env.get(name):
+            return env[name]
+    return "C"
 
 
-def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str | None]:
-    """The encoding and error handler the interpreter would give a pipe in *env*.
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
 
-    ``PYTHONIOENCODING`` (``encoding[:errors]``) wins, then UTF-8 mode, then the locale's
-    preferred encoding. The error handler is None where the stream's own default applies.
+
+def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str]:
+    """The encoding and the stdin/stdout error handler a new interpreter gets in *env*.
+
+    ``PYTHONIOENCODING`` (``encoding[:errors]``) wins for what it sets, and an encoding without
+    an error handler there means ``strict``. Otherwise UTF-8 mode
+    (``PYTHONUTF8=1``, or the legacy C/POSIX locale) gives UTF-8 with ``surrogateescape``; a
+    coercion-target locale (``C.UTF-8``) gives its encoding with ``surrogateescape``; any
+    other locale its encoding with ``strict``. Names are the codec's canonical name, as the
+    interpreter reports them (``utf-8``, ``iso8859-1``).
     """
-    io_encoding = env.get("PYTHONIOENCODING", "")
-    encoding, _, errors = io_encoding.partition(":")
-    if not encoding:
-        if sys.flags.utf8_mode or env.get("PYTHONUTF8") == "1":
-            encoding = "utf-8"
-        else:
-            encoding = locale.getpreferredencoding(False)
-    return encoding, errors or None
+    io_encoding, _, io_errors = env.get("PYTHONIOENCODING", "").partition(":")
+    locale_name = _locale_name(env)
+    utf8_mode = env.get("PYTHONUTF8") == "1" or (
+        env.get("PYTHONUTF8") != "0" and locale_name in _LEGACY_LOCALES
+    )
+    if utf8_mode:
+        encoding, errors = "utf-8", "surrogateescape"
+    else:
+        codeset = locale_name.partition(".")[2].partition("@")[0]
+        encoding = codeset or locale.getpreferredencoding(False)
+        errors = "surrogateescape" if locale_name in _COERCION_TARGETS else "strict"
+    if io_encoding and not io_errors:
+        # PYTHONIOENCODING=latin-1 means latin-1:strict.
+        io_errors = "strict"
+    return _codec_name(io_encoding or encoding), io_errors or errors
 
 
 @final
@@ -106,35 +136,40 @@ class StdioCapture:
     def __init__(
         self, stdin: str | bytes | None, env: Mapping[str, str], *, tty: bool = False
     ) -> None:
-        self.encoding, io_errors = stdio_encoding(env)
-        unbuffered = _truthy_env(env, "PYTHONUNBUFFERED")
+        self.encoding, errors = stdio_encoding(env)
+        unbuffered = bool(env.get("PYTHONUNBUFFERED"))
         self.journal: list[tuple[StreamName, bytes]] = []
         self._tty = tty
         if isinstance(stdin, str):
-            stdin = stdin.encode(self.encoding, io_errors or "strict")
+            stdin = stdin.encode(self.encoding, errors)
         self.stdin = io.TextIOWrapper(
             io.BufferedReader(_Input(stdin or b"", tty=tty)),
             encoding=self.encoding,
-            errors=io_errors or "strict",
+            errors=errors,
             newline="\n",
+            write_through=unbuffered,
         )
+        self.stdin.mode = "r"  # type: ignore[misc]
         # An interactive stdout is line-buffered; a pipe's is block-buffered.
-        self.stdout = self._writer("stdout", io_errors or "strict", unbuffered, line=tty)
+        self.stdout = self._writer("stdout", errors, unbuffered, line=tty)
         self.stderr = self._writer("stderr", "backslashreplace", unbuffered, line=True)
 
     def _writer(
         self, name: StreamName, errors: str, unbuffered: bool, *, line: bool
     ) -> io.TextIOWrapper:
         sink = _Sink(name, self.journal, tty=self._tty)
-        buffer: io.RawIOBase | io.BufferedWriter = sink if unbuffered else io.BufferedWriter(sink)
-        return io.TextIOWrapper(
-            buffer,  # type: ignore[arg-type]
+        # Unbuffered, the text layer writes straight to the raw stream, as the interpreter's does.
+        buffer: Any = sink if unbuffered else io.BufferedWriter(sink)
+        stream = io.TextIOWrapper(
+            buffer,
             encoding=self.encoding,
             errors=errors,
             newline="\n",
             line_buffering=line and not unbuffered,
             write_through=unbuffered,
         )
+        stream.mode = "w"  # type: ignore[misc]
+        return stream
 
     def flush(self) -> None:
         """Push what the streams still buffer into the sinks, as the interpreter does at exit."""

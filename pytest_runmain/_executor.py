@@ -38,6 +38,7 @@ from pytest_runmain._isolation import (
     SysArgv,
     SysHooks,
     SysPath,
+    ThreadNames,
     Threads,
     TraceFunctions,
     Umask,
@@ -225,6 +226,7 @@ def run_main(
             SysArgv(plan.argv),
             modules,
             SysHooks(defaults=True),
+            ThreadNames(),
             TraceFunctions(),
             RecursionLimit(),
             Umask(),
@@ -313,6 +315,9 @@ def _end(
     capture: StdioCapture,
 ) -> int:
     """Finish the run as the interpreter finishes: report, join threads, atexit, flush."""
+    if plan.script is not None:
+        # The C code that runs a script flushes stderr, then stdout, before printing its error.
+        _flush_std_streams((sys.stderr, sys.stdout))
     returncode = report_ending(
         exception, _current_stderr(capture), as_main=plan.as_main, excepthook=sys.excepthook
     )
@@ -325,13 +330,19 @@ def _end(
     exit_functions.run(_current_stderr(capture))
     logs.shutdown()
     main_globals.update(removed)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
+    _flush_std_streams((sys.stdout, sys.stderr))
     capture.flush()
     return returncode
+
+
+def _flush_std_streams(streams: tuple[TextIO | None, ...]) -> None:
+    """Flush the streams as the interpreter does: a broken or missing one is passed over."""
+    for stream in streams:
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
 
 
 def _current_stderr(capture: StdioCapture) -> TextIO:

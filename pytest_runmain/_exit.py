@@ -211,11 +211,40 @@ def format_uncaught(exc: BaseException, *, as_main: bool) -> str:
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
     _restack(te, exc, as_main)
     lines = list(te.format())
+    if _QUALIFIES_MAIN:
+        lines = _qualify_main_classes(lines, exc)
     if isinstance(exc, SyntaxError) and not _PYTHON_DISPLAY:
         own = list(te.format_exception_only())
         if lines[-len(own) :] == own:
             lines[-len(own) :] = _c_syntax_error_lines(exc)
     return "".join(lines)
+
+
+#: Python 3.10's C printer names an exception class of ``__main__`` ``__main__.Error``; the
+#: traceback module (and the printers of later versions) leave the module out.
+_QUALIFIES_MAIN: Final = sys.version_info < (3, 11)
+
+
+def _qualify_main_classes(lines: list[str], exc: BaseException) -> list[str]:
+    """Prefix ``__main__.`` to the final line of each exception of a ``__main__`` class."""
+    names = set()
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if type(current).__module__ == "__main__":
+            names.add(type(current).__qualname__)
+        pending += [current.__cause__, current.__context__]
+    qualified = []
+    for line in lines:
+        name = line.split(":", 1)[0].rstrip("\n")
+        if not line.startswith(" ") and name in names:
+            line = "__main__." + line
+        qualified.append(line)
+    return qualified
 
 
 def _restack(te: traceback.TracebackException, exc: BaseException, as_main: bool) -> None:

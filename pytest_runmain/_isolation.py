@@ -9,14 +9,18 @@ warnings machinery are in :mod:`pytest_runmain._logstate`.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]
+import functools
+import gc
 import importlib.machinery
+import itertools
 import os
 import signal
 import site
 import sys
 import sysconfig
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
 
@@ -37,6 +41,7 @@ __all__ = [
     "SysArgv",
     "SysHooks",
     "SysPath",
+    "ThreadNames",
     "Threads",
     "TraceFunctions",
     "Umask",
@@ -94,6 +99,11 @@ class SysPath(_SysList):
     def setup(self) -> None:
         if self._first_entry is not None:
             sys.path.insert(0, self._first_entry)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _is_pytest_import_hook(finder: object) -> bool:
@@ -163,6 +173,7 @@ class PathImporterCache(StateItem):
         return lines
 
 
+@functools.cache
 def _library_dirs() -> tuple[str, ...]:
     """Directories whose modules belong to the installation, never to a program under test."""
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
@@ -240,17 +251,18 @@ class Modules(StateItem):
         #: The program's own new imports, removed by :meth:`write`.
         self.forgotten: list[str] = []
 
-    def read(self) -> dict[str, Same[Any]]:
-        return {name: Same(module) for name, module in list(sys.modules.items())}
+    def read(self) -> dict[str, Any]:
+        # Modules compare by identity (ModuleType has no __eq__): a plain copy is enough.
+        return dict(sys.modules)
 
     def setup(self) -> None:
         if self._main is not None:
             sys.modules[MAIN_NAME] = self._main
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
-        for name, same in snapshot.items():
-            if sys.modules.get(name, None) is not same.obj:
-                sys.modules[name] = same.obj
+    def write(self, snapshot: dict[str, Any]) -> None:
+        for name, module in snapshot.items():
+            if sys.modules.get(name, None) is not module:
+                sys.modules[name] = module
         for name in [n for n in sys.modules if n not in snapshot]:
             module = sys.modules[name]
             if name == MAIN_NAME or (self._own is not None and self._own.owns_module(name, module)):
@@ -261,11 +273,11 @@ class Modules(StateItem):
 
     def diff(self, before: Any, after: Any) -> list[str]:
         lines = []
-        for name, same in before.items():
+        for name, module in before.items():
             if name not in after:
                 lines.append(f"- {name}")
-            elif after[name] != same:
-                lines.append(f"~ {name}: replaced by {after[name]!r}")
+            elif after[name] is not module:
+                lines.append(f"~ {name}: replaced by {_short(after[name])}")
         added = sorted(name for name in after if name not in before)
         if added:
             lines.append(f"+ {len(added)} new: {', '.join(added)}")
@@ -345,6 +357,25 @@ class SysHooks(StateItem):
             for name in _DEFAULT_HOOKS:
                 setattr(sys, name, getattr(sys, f"__{name}__"))
             threading.excepthook = threading.__excepthook__
+
+
+@final
+class ThreadNames(StateItem):
+    """The counter behind default thread names: a new process's first thread is ``Thread-1``."""
+
+    name = "thread name counter"
+    reports_changes = False
+
+    def read(self) -> Same[Any]:
+        return Same(getattr(threading, "_counter", None))
+
+    def write(self, snapshot: Same[Any]) -> None:
+        if snapshot.obj is not None:
+            threading._counter = snapshot.obj  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        if getattr(threading, "_counter", None) is not None:
+            threading._counter = itertools.count(1).__next__  # type: ignore[attr-defined]
 
 
 @final
@@ -472,17 +503,11 @@ class SignalHandlers(StateItem):
     def read(self) -> dict[int, Same[Any]]:
         if threading.current_thread() is not threading.main_thread():
             return {}
-        handlers = {}
-        for signum in signal.valid_signals():
-            try:
-                handlers[int(signum)] = Same(signal.getsignal(signum))
-            except (OSError, ValueError):
-                continue
-        return handlers
+        return {signum: Same(_getsignal(signum)) for signum in _SIGNALS}
 
     def write(self, snapshot: dict[int, Same[Any]]) -> None:
         for signum, same in snapshot.items():
-            if same.obj is not None and signal.getsignal(signum) is not same.obj:
+            if same.obj is not None and _getsignal(signum) != same.obj:
                 signal.signal(signum, same.obj)
 
     def diff(self, before: Any, after: Any) -> list[str]:
@@ -492,6 +517,22 @@ class SignalHandlers(StateItem):
             for signum in before
             if signum in after and after[signum] != before[signum]
         ]
+
+
+def _readable_signals() -> tuple[int, ...]:
+    readable = []
+    for signum in signal.valid_signals():
+        try:
+            signal.getsignal(signum)
+        except (OSError, ValueError):
+            continue
+        readable.append(int(signum))
+    return tuple(readable)
+
+
+_SIGNALS: Final = _readable_signals()
+#: ``signal.getsignal`` without its conversion of results to enums (costly, read often).
+_getsignal: Final[Callable[[int], object]] = getattr(_signal, "getsignal", signal.getsignal)
 
 
 def _signal_name(signum: int) -> str:
@@ -504,8 +545,8 @@ def _signal_name(signum: int) -> str:
 def _handler_name(handler: object) -> str:
     if handler is None:
         return "a handler installed from C"
-    if isinstance(handler, signal.Handlers):
-        return handler.name
+    if isinstance(handler, int):
+        return signal.Handlers(handler).name
     return getattr(handler, "__qualname__", None) or repr(handler)
 
 
@@ -543,22 +584,38 @@ class FileDescriptors(StateItem):
     restorable = False
     reports_changes = False
 
-    def read(self) -> dict[int, str]:
+    def read(self) -> frozenset[int]:
         if _FD_DIR is None:
-            return {}
-        descriptors = {}
-        for entry in os.listdir(_FD_DIR):
-            try:
-                descriptors[int(entry)] = os.readlink(os.path.join(_FD_DIR, entry))
-            except (OSError, ValueError):
-                continue
-        return descriptors
+            return frozenset()
+        listed = [int(entry) for entry in os.listdir(_FD_DIR) if entry.isdigit()]
+        # The listing's own descriptor is among them, closed by now: keep the open ones.
+        return frozenset(fd for fd in listed if _is_open(fd))
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
-        lines = [f"+ fd {fd} left open: {now[fd]}" for fd in sorted(now) if fd not in outer]
-        lines += [f"- fd {fd} was closed: {outer[fd]}" for fd in sorted(outer) if fd not in now]
-        # The listing's own descriptor comes and goes with each read.
-        return [line for line in lines if not line.endswith(f": {_FD_DIR}")]
+        opened = sorted(fd for fd in now if fd not in outer and _fd_target(fd) is not None)
+        if opened:
+            # A file object in an unreachable cycle still holds its descriptor: collect first.
+            gc.collect()
+            opened = [fd for fd in opened if _fd_target(fd) is not None]
+        lines = [f"+ fd {fd} left open: {_fd_target(fd)}" for fd in opened]
+        lines += [f"- fd {fd} was closed" for fd in sorted(outer) if fd not in now]
+        return lines
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _fd_target(fd: int) -> str | None:
+    """What descriptor *fd* refers to, or None if it is not open."""
+    try:
+        return os.readlink(os.path.join(_FD_DIR or "", str(fd)))
+    except OSError:
+        return None
 
 
 _DECIMAL_SETTINGS: Final = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")

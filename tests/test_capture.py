@@ -27,12 +27,27 @@ def test_fileno_says_what_to_do() -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"PYTHONIOENCODING": "latin-1"}, ("latin-1", None)),
+        ({"PYTHONIOENCODING": "latin-1"}, ("iso8859-1", "strict")),
         ({"PYTHONIOENCODING": "utf-8:replace"}, ("utf-8", "replace")),
-        ({"PYTHONIOENCODING": ":surrogateescape", "PYTHONUTF8": "1"}, ("utf-8", "surrogateescape")),
+        ({"PYTHONIOENCODING": ":namereplace", "LANG": "C.UTF-8"}, ("utf-8", "namereplace")),
+        ({"PYTHONUTF8": "1", "LANG": "en_US.ISO-8859-1"}, ("utf-8", "surrogateescape")),
+        ({"LANG": "C.UTF-8"}, ("utf-8", "surrogateescape")),
+        ({"LC_ALL": "C", "LANG": "en_US.UTF-8"}, ("utf-8", "surrogateescape")),
+        ({"LANG": "en_US.ISO-8859-1"}, ("iso8859-1", "strict")),
+        ({"LANG": "en_US.UTF-8"}, ("utf-8", "strict")),
+    ],
+    ids=[
+        "encoding-means-strict",
+        "encoding-and-errors",
+        "errors-only",
+        "utf8-mode",
+        "coercion-target-locale",
+        "legacy-c-locale-is-utf8-mode",
+        "latin-1-locale",
+        "utf-8-locale",
     ],
 )
-def test_encoding_follows_pythonioencoding(
+def test_encoding_and_errors_as_the_interpreter_derives_them(
     env: dict[str, str], expected: tuple[str, str | None]
 ) -> None:
     assert stdio_encoding(env) == expected
