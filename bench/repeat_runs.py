@@ -80,7 +80,8 @@ def main() -> None:
         start = time.perf_counter()
         for i in range(options.runs):
             result = runner.run_path(script, f"n{i}", "--verbose")
-            assert result.returncode == 0 and result.stdout == f"hello n{i}\n", result
+            if result.returncode != 0 or result.stdout != f"hello n{i}\n":
+                raise SystemExit(f"run {i} went wrong: {result!r}")
             runner.results.clear()
         in_process = (time.perf_counter() - start) / options.runs
         after = figures()
@@ -96,7 +97,9 @@ def main() -> None:
     print(f"{'':14}{'before':>10}{'after':>10}{'growth':>10}")
     for key in before:
         print(f"{key:14}{before[key]:>10}{after[key]:>10}{after[key] - before[key]:>10}")
-    print(f"per run: in-process {in_process * 1000:.2f} ms, subprocess {in_subprocess * 1000:.2f} ms")
+    print(
+        f"per run: in-process {in_process * 1000:.2f} ms, subprocess {in_subprocess * 1000:.2f} ms"
+    )
     print(f"subprocess / in-process: {in_subprocess / in_process:.1f}x")
 
 

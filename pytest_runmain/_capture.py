@@ -139,6 +139,7 @@ class StdioCapture:
         self.encoding, errors = stdio_encoding(env)
         unbuffered = bool(env.get("PYTHONUNBUFFERED"))
         self.journal: list[tuple[StreamName, bytes]] = []
+        self._limit: int | None = None
         self._tty = tty
         if isinstance(stdin, str):
             stdin = stdin.encode(self.encoding, errors)
@@ -179,8 +180,17 @@ class StdioCapture:
             except ValueError:  # closed by the program: what it wrote before is kept
                 pass
 
+    def truncate(self, level: int) -> None:
+        """Keep only the first *level* chunks written, and no more from now on.
+
+        What a process that died at that point would have left: ``os._exit`` drops what the
+        streams still buffer and nothing is written after it.
+        """
+        self._limit = level
+
     def _joined(self, name: StreamName | None) -> bytes:
-        return b"".join(chunk for stream, chunk in self.journal if name in (None, stream))
+        journal = self.journal if self._limit is None else self.journal[: self._limit]
+        return b"".join(chunk for stream, chunk in journal if name in (None, stream))
 
     @property
     def stdout_bytes(self) -> bytes:

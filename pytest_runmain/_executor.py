@@ -23,6 +23,7 @@ from typing import Any, Literal, TextIO, final
 from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
 from pytest_runmain._exit import report_ending
+from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
 from pytest_runmain._isolation import (
     Cwd,
     Environ,
@@ -202,6 +203,8 @@ def run_main(
     the standard streams say they are a terminal. The outcome lists what the program changed
     in the interpreter's state and what could not be put back.
     """
+    run_pid = os.getpid()
+    returncode = 1
     run_env = merged_environ(env)
     capture = StdioCapture(stdin, run_env, tty=tty)
     main = fresh_main_module()
@@ -237,25 +240,45 @@ def run_main(
             Warnings(run_env),
         ):
             state.enter(item)
-        with ExitFunctions(own.owns_frame) as exit_functions:
+        with (
+            ExitFunctions(own.owns_frame) as exit_functions,
+            HardExits(capture.journal) as hard_exits,
+        ):
             threads = RunThreads()
             try:
-                if plan.script is not None:
-                    main_globals.update(plan.script.special_globals)
-                    started.append(list(sys.argv))
-                    run_script(plan.script, main_globals)
-                else:
-                    run_as_main(
-                        plan.main_name, launch.kind == "module", main_globals, TargetError, started
+                try:
+                    if plan.script is not None:
+                        main_globals.update(plan.script.special_globals)
+                        started.append(list(sys.argv))
+                        run_script(plan.script, main_globals)
+                    else:
+                        run_as_main(
+                            plan.main_name,
+                            launch.kind == "module",
+                            main_globals,
+                            TargetError,
+                            started,
+                        )
+                except BaseException as exc:
+                    if isinstance(exc, (TargetError, *passthrough)) and not hard_exits.called:
+                        raise
+                    exception = exc
+                if not hard_exits.called:
+                    returncode = _end(
+                        exception, main_globals, plan, threads, exit_functions, logs, capture
                     )
-            except BaseException as exc:
-                if isinstance(exc, (TargetError, *passthrough)):
-                    raise
-                exception = exc
-            returncode = _end(exception, main_globals, plan, threads, exit_functions, logs, capture)
+            except HardExit:  # os._exit in an atexit function or a sys.excepthook
+                pass
+            if hard_exits.status is not None:
+                # As the real os._exit: that status, no clean-up, buffered output lost.
+                returncode = hard_exits.status & 0xFF
+                capture.truncate(hard_exits.level or 0)
+                if not isinstance(exception, HardExit):
+                    exception = HardExit(hard_exits.status)
         state.finish()
     finally:
         state.close()
+        exit_forked_child(run_pid, returncode)
     return MainOutcome(
         globals=main_globals,
         exception=exception,

@@ -25,7 +25,7 @@ from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
 
 from pytest_runmain._locate import MAIN_NAME
-from pytest_runmain._state import Same, StateItem, dict_diff, sequence_diff
+from pytest_runmain._state import Same, StateItem, StateLeak, dict_diff, sequence_diff
 
 __all__ = [
     "Cwd",
@@ -576,8 +576,11 @@ _FD_DIR: Final = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(
 class FileDescriptors(StateItem):
     """Open file descriptors (where the platform lists them): the run's must be closed.
 
-    A descriptor kept open by an object the result still holds (a file object in the
-    program's globals) counts too: the real process would have closed it at exit.
+    A descriptor the run closed that was open before is a leak at once. One the run opened and
+    left open may belong to an object of the program that the result still holds (a file or a
+    database connection in its globals, a pool's pipes): that leak is *deferred*, checked again
+    once the program's objects are released (after the test), and is a leak only if it is
+    still open then.
     """
 
     name = "file descriptors"
@@ -591,15 +594,26 @@ class FileDescriptors(StateItem):
         # The listing's own descriptor is among them, closed by now: keep the open ones.
         return frozenset(fd for fd in listed if _is_open(fd))
 
-    def leak_diff(self, outer: Any, now: Any) -> list[str]:
-        opened = sorted(fd for fd in now if fd not in outer and _fd_target(fd) is not None)
+    def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
+        found = []
+        closed = [f"- fd {fd} was closed" for fd in sorted(outer) if fd not in now]
+        if closed:
+            found.append(StateLeak(self.name, tuple(closed)))
+        targets = {fd: _fd_target(fd) for fd in sorted(now) if fd not in outer}
+        opened = {fd: target for fd, target in targets.items() if target is not None}
         if opened:
-            # A file object in an unreachable cycle still holds its descriptor: collect first.
-            gc.collect()
-            opened = [fd for fd in opened if _fd_target(fd) is not None]
-        lines = [f"+ fd {fd} left open: {_fd_target(fd)}" for fd in opened]
-        lines += [f"- fd {fd} was closed" for fd in sorted(outer) if fd not in now]
-        return lines
+
+            def still_open() -> tuple[str, ...]:
+                gc.collect()  # a file object in an unreachable cycle still holds its descriptor
+                return tuple(
+                    f"+ fd {fd} left open: {target}"
+                    for fd, target in opened.items()
+                    if _fd_target(fd) == target
+                )
+
+            lines = tuple(f"+ fd {fd} left open: {target}" for fd, target in opened.items())
+            found.append(StateLeak(self.name, lines, recheck=still_open))
+        return found
 
 
 def _is_open(fd: int) -> bool:

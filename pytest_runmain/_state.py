@@ -18,7 +18,7 @@ own code.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar, final
 
@@ -127,6 +127,11 @@ class StateItem:
         """What remains different after restoring: by default the plain diff."""
         return self.diff(outer, now) if outer != now else []
 
+    def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
+        """The leaks :meth:`leak_diff` finds, as one :class:`StateLeak` (or none)."""
+        lines = self.leak_diff(outer, now)
+        return [StateLeak(self.name, tuple(lines))] if lines else []
+
 
 @final
 @dataclass(frozen=True)
@@ -155,6 +160,14 @@ class StateLeak:
     name: str
     #: ``+``/``-``/``~`` lines from the state before the run to the state after restoring.
     lines: tuple[str, ...]
+    #: For a leak that objects of the program may still hold (a file its globals keep open):
+    #: the check to make again once they are released, giving the lines that remain.
+    recheck: Callable[[], tuple[str, ...]] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether this leak is judged later, when the program's objects are released."""
+        return self.recheck is not None
 
     def __str__(self) -> str:
         body = "\n".join(f"    {line}" for line in self.lines)
@@ -212,11 +225,9 @@ class Isolation:
                 except Exception as exc:  # reported as a leak below; the others still restore
                     failures[entry.item.name] = f"! restoring failed: {type(exc).__name__}: {exc}"
         for entry in self._entries:
-            lines = entry.item.leak_diff(entry.outer, entry.item.read())
             if entry.item.name in failures:
-                lines = [failures[entry.item.name], *lines]
-            if lines:
-                self.leaks.append(StateLeak(entry.item.name, tuple(lines)))
+                self.leaks.append(StateLeak(entry.item.name, (failures[entry.item.name],)))
+            self.leaks.extend(entry.item.leaks(entry.outer, entry.item.read()))
 
     def state_changes(self) -> dict[str, StateChange]:
         """The program's changes, each with whether it was put back."""
@@ -242,7 +253,5 @@ class StateSnapshot:
         """What differs from the snapshot now, item by item."""
         found = []
         for item, before in zip(self._items, self._before, strict=True):
-            lines = item.leak_diff(before, item.read())
-            if lines:
-                found.append(StateLeak(item.name, tuple(lines)))
+            found.extend(item.leaks(before, item.read()))
         return found

@@ -29,6 +29,8 @@ __all__ = [
     "RunmainLeakWarning",
     "StateChangedError",
     "StateLeakError",
+    "describe_leaks",
+    "leak_warning",
     "state_unchanged",
 ]
 
@@ -46,15 +48,23 @@ def describe_leaks(leaks: Sequence[StateLeak]) -> str:
     return "\n".join(str(leak) for leak in leaks)
 
 
+def leak_warning(command: str, leaks: Sequence[StateLeak]) -> RunmainLeakWarning:
+    return RunmainLeakWarning(f"{command} left interpreter state behind:\n{describe_leaks(leaks)}")
+
+
 class StateLeakError(AssertionError):
     """A run left interpreter state behind that could not be put back."""
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(
+        self, command: str, leaks: Sequence[StateLeak], result: RunResult | None = None
+    ) -> None:
         super().__init__(
-            f"{result.command} left interpreter state behind that could not be put back:\n"
-            f"{describe_leaks(result.leaks)}\n{_LEAK_HINT}"
+            f"{command} left interpreter state behind that could not be put back:\n"
+            f"{describe_leaks(leaks)}\n{_LEAK_HINT}"
         )
-        #: The run that leaked; its ``leaks`` say what.
+        #: What leaked.
+        self.leaks = list(leaks)
+        #: The run that leaked, when the leak was found right after it (not after the test).
         self.result = result
 
 

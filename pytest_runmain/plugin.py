@@ -8,6 +8,7 @@ at configure time; markers are checked at collection time, so a typo fails the s
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Generator, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Final
@@ -16,7 +17,7 @@ import pytest
 
 from pytest_runmain import hookspec
 from pytest_runmain._options import OptionError, check_args, check_option
-from pytest_runmain.checks import state_unchanged
+from pytest_runmain.checks import StateLeakError, leak_warning, state_unchanged
 from pytest_runmain.runner import RunModule, Runner, RunPath
 
 __all__ = [
@@ -42,6 +43,8 @@ _REPORTED_LINES: Final = 50
 
 _config_layers_key = pytest.StashKey[list[dict[str, Any]]]()
 _runner_key = pytest.StashKey[Runner]()
+_call_failed_key = pytest.StashKey[bool]()
+_deferred_leaks_key = pytest.StashKey[list[list[str]]]()
 #: The attribute of a test report that carries its runs' leaks (serialisable, for xdist).
 _REPORT_LEAKS: Final = "runmain_leaks"
 
@@ -183,10 +186,12 @@ _PYTEST_OUTCOMES: Final = (pytest.fail.Exception, pytest.skip.Exception, pytest.
 
 
 @pytest.fixture
-def runmain_runner(request: pytest.FixtureRequest) -> Runner:
+def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, None]:
     """The :class:`~pytest_runmain.Runner` behind ``run_module`` and ``run_path``.
 
     Configured for this test: ini and command-line options, then its ``runmain`` markers.
+    After the test, the file descriptors its programs left open are checked again, once the
+    results (and the programs' globals with them) are released: those still open are leaks.
     """
     item = request.node
     hook = request.config.hook
@@ -197,7 +202,21 @@ def runmain_runner(request: pytest.FixtureRequest) -> Runner:
         passthrough=_PYTEST_OUTCOMES,
     )
     item.stash[_runner_key] = runner
-    return runner
+    yield runner
+    runner.results.clear()
+    if item.stash.get(_call_failed_key, False):
+        return  # the failure's traceback keeps the test's results, and their files, alive
+    remaining = runner.check_deferred_leaks()
+    item.stash[_deferred_leaks_key] = [
+        [command, str(leak)] for command, _, leaks in remaining for leak in leaks
+    ]
+    for command, mode, leaks in remaining:
+        if mode == "warn":
+            warnings.warn(leak_warning(command, leaks), stacklevel=1)
+    failing = [(command, leaks) for command, mode, leaks in remaining if mode == "fail"]
+    if failing:
+        command, _ = failing[0]
+        raise StateLeakError(command, [leak for _, leaks in failing for leak in leaks])
 
 
 @pytest.fixture
@@ -238,9 +257,17 @@ def pytest_runtest_makereport(
     report = yield
     runner = item.stash.get(_runner_key, None)
     if runner is not None and call.when == "call":
-        leaks = [[result.command, str(leak)] for result in runner.results for leak in result.leaks]
+        item.stash[_call_failed_key] = report.failed
+        leaks = [
+            [result.command, str(leak)]
+            for result in runner.results
+            for leak in result.leaks
+            if not leak.deferred
+        ]
         if leaks:
             setattr(report, _REPORT_LEAKS, leaks)
+    if call.when == "teardown" and item.stash.get(_deferred_leaks_key, None):
+        setattr(report, _REPORT_LEAKS, item.stash[_deferred_leaks_key])
     if runner is not None and report.failed and runner.results:
         results = runner.results
         shown = results[-_REPORTED_RUNS:]

@@ -24,12 +24,8 @@ from pytest_runmain._options import (
     check_option,
     merge_layers,
 )
-from pytest_runmain.checks import (
-    IsolationMode,
-    RunmainLeakWarning,
-    StateLeakError,
-    describe_leaks,
-)
+from pytest_runmain._state import StateLeak
+from pytest_runmain.checks import IsolationMode, StateLeakError, leak_warning
 from pytest_runmain.result import RunResult
 
 __all__ = ["RunModule", "RunPath", "Runner", "StrPath"]
@@ -106,6 +102,7 @@ class Runner:
         self._passthrough = passthrough
         #: Every result this runner returned, oldest first.
         self.results: list[RunResult] = []
+        self._deferred_leaks: list[tuple[str, IsolationMode, list[StateLeak]]] = []
 
     def run_module(
         self,
@@ -233,14 +230,34 @@ class Runner:
         self.results.append(result)
         if self._after_run is not None:
             self._after_run(result)
-        if result.leaks and request.isolation == "fail":
-            raise StateLeakError(result)
-        if result.leaks and request.isolation == "warn":
-            warnings.warn(
-                RunmainLeakWarning(
-                    f"{result.command} left interpreter state behind:\n"
-                    f"{describe_leaks(result.leaks)}"
-                ),
-                stacklevel=3,
-            )
+        if request.isolation == "off":
+            return result
+        leaks = [leak for leak in result.leaks if not leak.deferred]
+        deferred = [leak for leak in result.leaks if leak.deferred]
+        if deferred:
+            self._deferred_leaks.append((result.command, request.isolation, deferred))
+        if leaks and request.isolation == "fail":
+            raise StateLeakError(result.command, leaks, result)
+        if leaks:
+            warnings.warn(leak_warning(result.command, leaks), stacklevel=3)
         return result
+
+    def check_deferred_leaks(self) -> list[tuple[str, IsolationMode, list[StateLeak]]]:
+        """Check again the leaks that the programs' objects may have been holding.
+
+        Call it once the results are released (:attr:`results` cleared, no other
+        reference): a file descriptor a program's globals kept open is closed by then, unless
+        something else still holds it. Returns, per run, the leaks that remain.
+        """
+        remaining = []
+        pending, self._deferred_leaks = self._deferred_leaks, []
+        for command, mode, leaks in pending:
+            still = []
+            for leak in leaks:
+                assert leak.recheck is not None
+                lines = leak.recheck()
+                if lines:
+                    still.append(StateLeak(leak.name, lines))
+            if still:
+                remaining.append((command, mode, still))
+        return remaining

@@ -131,7 +131,7 @@ def test_pytest_timeout_stops_a_looping_program(app: pytest.Pytester) -> None:
     )
     result = app.runpytest_inprocess()
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*Failed: Timeout (>1.0s) from pytest-timeout.*"])
+    result.stdout.fnmatch_lines(["*Failed: Timeout*>1.0s*"])
 
 
 def test_xdist_runs_the_fixtures_distributed(app: pytest.Pytester) -> None:

@@ -427,3 +427,43 @@ def test_no_false_alarms_from_pytest_and_its_plugins(pytester: pytest.Pytester) 
     for options in ([], ["-n", "2"], ["--cov=.", "--cov-report="]):
         result = pytester.runpytest_subprocess(*options)
         result.assert_outcomes(passed=3)
+
+
+def test_files_held_by_the_program_globals_are_judged_after_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """A file the globals keep open closes with them; one kept elsewhere is a leak."""
+    pytester.makepyfile(
+        held="f = open(__file__)\nprint('held')\n",
+        kept="import json\njson._runmain_kept = open(__file__)\n",
+        test_it="""
+        import json, pytest
+
+        def test_held_by_globals(run_path):
+            result = run_path("held.py")
+            assert result.stdout == "held\\n"
+            assert [leak.deferred for leak in result.leaks] == [True]
+
+        def test_kept_by_a_library(run_path):
+            run_path("kept.py")
+
+        @pytest.mark.runmain(isolation="warn")
+        def test_kept_warn(run_path):
+            run_path("kept.py")
+
+        def test_close_them():
+            json._runmain_kept.close()
+        """,
+    )
+    result = pytester.runpytest_subprocess("-W", "always")
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_kept_by_a_library*",
+            "*StateLeakError: python kept.py left interpreter state behind that could not*",
+            "*file descriptors:",
+            "*+ fd * left open: *kept.py",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*RunmainLeakWarning: python kept.py left interpreter state*"])
+    result.stdout.no_fnmatch_line("*held.py left*")

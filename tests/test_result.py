@@ -24,7 +24,7 @@ def failing(tmp_path: Path) -> RunResult:
             """
         )
     )
-    return Runner().run_path(script, "--flag", cwd=tmp_path)
+    return Runner().run_path(script, "--flag", cwd=tmp_path, env={"PYTHONUNBUFFERED": "1"})
 
 
 @pytest.fixture
