@@ -56,6 +56,7 @@ from pytest_runmain._locate import (
     read_main_script,
 )
 from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._runpy_source import runpy_frames
 from pytest_runmain._state import Isolation, StateChange, StateLeak
 from pytest_runmain._threads import RunThreads
 
@@ -77,8 +78,23 @@ def run_code(
 
     *init_globals* go in first and the seven special names then overwrite them, in runpy's
     order (observable as dict key order). ``__builtins__`` is left to ``exec``. The same
-    dict is returned; when *code* raises, the caller still holds the namespace.
+    dict is returned; when *code* raises, the caller still holds the namespace. The code
+    runs under a frame that reads as runpy's ``_run_code``.
     """
+    fill_special_globals(run_globals, init_globals, mod_name, mod_spec, pkg_name, script_name)
+    runpy_frames().run_code(code, run_globals)
+    return run_globals
+
+
+def fill_special_globals(
+    run_globals: dict[str, Any],
+    init_globals: Mapping[str, Any] | None,
+    mod_name: str | None,
+    mod_spec: ModuleSpec | None,
+    pkg_name: str | None = None,
+    script_name: object = None,
+) -> None:
+    """runpy's globals: *init_globals*, then the seven special names over them."""
     if init_globals is not None:
         run_globals.update(init_globals)
     if mod_spec is None:
@@ -100,8 +116,6 @@ def run_code(
         __package__=pkg_name,
         __spec__=mod_spec,
     )
-    exec(code, run_globals)
-    return run_globals
 
 
 @final
@@ -169,7 +183,9 @@ def run_as_main(
     if alter_argv:
         sys.argv[0] = located.spec.origin  # type: ignore[assignment]
     started.append(list(sys.argv))
-    return run_code(located.code, main_globals, None, MAIN_NAME, located.spec)
+    fill_special_globals(main_globals, None, MAIN_NAME, located.spec)
+    runpy_frames().run_module_as_main(located.code, main_globals)
+    return main_globals
 
 
 def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:

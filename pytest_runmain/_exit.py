@@ -49,7 +49,6 @@ RUNPY_FUNCTIONS: Final[Mapping[str, str]] = {
     "run_as_main": "_run_module_as_main",
     "find_module_code": "_get_module_details",
     "find_main_module_code": "_get_main_module_details",
-    "run_code": "_run_code",
 }
 
 #: Statements of those functions written differently from runpy's: ours -> runpy's (the first
@@ -63,10 +62,6 @@ _RUNPY_STATEMENTS: Final[Mapping[str, str]] = dict(
         (
             "located = find_main_module_code(error)",
             "mod_name, mod_spec, code = _get_main_module_details(_Error)",
-        ),
-        (
-            "return run_code(located.code, main_globals, None, MAIN_NAME, located.spec)",
-            "return _run_code(code, main_globals, None,",
         ),
         (
             "return find_module_code(pkg_main_name, error)",

@@ -10,14 +10,17 @@ line of a given statement in a given runpy function. It reads runpy's source tex
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import importlib.util
 import os
 import sysconfig
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import final
+from types import CodeType
+from typing import Any, final
 
-__all__ = ["RunpySource", "runpy_source"]
+__all__ = ["RunpyFrames", "RunpySource", "runpy_frames", "runpy_source"]
 
 
 @final
@@ -60,3 +63,53 @@ def runpy_source() -> RunpySource | None:
         if isinstance(node, ast.FunctionDef)
     }
     return RunpySource("<frozen runpy>" if frozen else path, tuple(text.splitlines()), functions)
+
+
+_Exec = Callable[[CodeType, dict[str, Any]], None]
+
+
+@final
+@dataclass(frozen=True)
+class RunpyFrames:
+    """Functions that execute code under frames named, placed and filed as runpy's own."""
+
+    #: ``python -m``'s call chain: frames ``_run_module_as_main``, then ``_run_code``.
+    run_module_as_main: _Exec
+    #: The ``_run_code`` frame alone, as ``runpy.run_module`` and ``runpy.run_path`` have it.
+    run_code: _Exec
+
+
+def _plain_exec(code: CodeType, run_globals: dict[str, Any]) -> None:
+    exec(code, run_globals)
+
+
+@functools.cache
+def runpy_frames() -> RunpyFrames:
+    """Executors whose frames look like runpy's in any traceback of the program's code.
+
+    The real ``python -m`` runs the program's code from runpy's ``_run_module_as_main`` and
+    ``_run_code``; their frames head every traceback, including the one a program's own
+    ``sys.excepthook`` receives. These two functions are compiled under runpy's filename,
+    with their calls on the lines where runpy has them, so those frames are real frames that
+    read the same (``<frozen runpy>`` from 3.11; the ``runpy.py`` path, with its source lines,
+    on 3.10). Where runpy's source cannot be read, plain functions stand in.
+    """
+    source = runpy_source()
+    main_line = code_line = None
+    if source is not None:
+        main_line = source.line_of(
+            "_run_module_as_main", "return _run_code(code, main_globals, None,"
+        )
+        code_line = source.line_of("_run_code", "exec(code, run_globals)")
+    if source is None or main_line is None or code_line is None or min(main_line, code_line) < 2:
+        return RunpyFrames(_plain_exec, _plain_exec)
+    if abs(main_line - code_line) < 2:
+        return RunpyFrames(_plain_exec, _plain_exec)
+    lines = [""] * max(main_line, code_line)
+    lines[code_line - 2] = "def _run_code(code, run_globals):"
+    lines[code_line - 1] = "    exec(code, run_globals)"
+    lines[main_line - 2] = "def _run_module_as_main(code, main_globals):"
+    lines[main_line - 1] = "    _run_code(code, main_globals)"
+    namespace: dict[str, Any] = {"__name__": "runpy", "__builtins__": builtins}
+    exec(compile("\n".join(lines) + "\n", source.filename, "exec", dont_inherit=True), namespace)
+    return RunpyFrames(namespace["_run_module_as_main"], namespace["_run_code"])

@@ -304,14 +304,7 @@ class Mismatch:
     run: bool = True
 
 
-KNOWN_MISMATCHES: Final = [
-    Mismatch(
-        "test_excepthook[[]prints-traceback-[mz]*]",
-        "under -m and for a zip, the traceback a replaced sys.excepthook receives starts "
-        "with runpy's frames (_run_module_as_main, _run_code) in the real interpreter; "
-        "ours has them stripped",
-    ),
-]
+KNOWN_MISMATCHES: Final = []
 
 
 @pytest.fixture(autouse=True)
