@@ -15,6 +15,9 @@ from __future__ import annotations
 import codecs
 import io
 import locale
+import os
+import sys
+import tempfile
 from collections.abc import Mapping
 from typing import Any, Final, Literal, final
 
@@ -38,12 +41,18 @@ class _Sink(io.RawIOBase):
     """A write-only raw stream that journals what reaches it."""
 
     def __init__(
-        self, stream: StreamName, journal: list[tuple[StreamName, bytes]], *, tty: bool
+        self,
+        stream: StreamName,
+        journal: list[tuple[StreamName, bytes]],
+        *,
+        tty: bool,
+        fd: int | None = None,
     ) -> None:
         super().__init__()
         self.stream = stream
         self._journal = journal
         self._tty = tty
+        self._fd = fd
 
     @property
     def name(self) -> str:
@@ -57,11 +66,17 @@ class _Sink(io.RawIOBase):
 
     def write(self, data: object) -> int:
         chunk = bytes(data)  # type: ignore[call-overload]
-        if chunk:
+        if self._fd is not None:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        elif chunk:
             self._journal.append((self.stream, chunk))
         return len(chunk)
 
     def fileno(self) -> int:
+        if self._fd is not None:
+            return self._fd
         raise io.UnsupportedOperation(_NO_FD_HINT.format(name=f"sys.{self.stream}"))
 
 
@@ -124,6 +139,58 @@ def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str]:
     return _codec_name(io_encoding or encoding), io_errors or errors
 
 
+_FDS: Final[dict[StreamName, int]] = {"stdout": 1, "stderr": 2}
+
+
+@final
+class FdCapture:
+    """File descriptors 1 and 2 pointed at temporary files for the duration of a run.
+
+    Output that bypasses ``sys.stdout`` (C code, ``os.write(1, ...)``, child processes that
+    inherit the descriptors) lands there, as with pytest's ``capfd``. Python-level output is
+    written to the same descriptors, so each stream keeps its own order; the two streams are
+    not interleaved.
+    """
+
+    def __init__(self) -> None:
+        self._files = {name: tempfile.TemporaryFile(buffering=0) for name in _FDS}  # noqa: SIM115
+        self._saved: dict[int, int] = {}
+        self._limits: tuple[int, int] | None = None
+
+    def start(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()  # what the test process still buffers stays out of the run's
+            except Exception:
+                pass
+        for name, fd in _FDS.items():
+            self._saved[fd] = os.dup(fd)
+            os.dup2(self._files[name].fileno(), fd)
+
+    def stop(self) -> list[tuple[StreamName, bytes]]:
+        for fd, saved in self._saved.items():
+            os.dup2(saved, fd)
+            os.close(saved)
+        self._saved.clear()
+        captured: list[tuple[StreamName, bytes]] = []
+        for index, (name, file) in enumerate(self._files.items()):
+            file.seek(0)
+            data = file.read()
+            if self._limits is not None:
+                data = data[: self._limits[index]]
+            file.close()
+            if data:
+                captured.append((name, data))
+        return captured
+
+    def sizes(self) -> tuple[int, int]:
+        stdout, stderr = (os.fstat(file.fileno()).st_size for file in self._files.values())
+        return stdout, stderr
+
+    def truncate(self, sizes: tuple[int, int]) -> None:
+        self._limits = sizes
+
+
 @final
 class StdioCapture:
     """stdin, stdout and stderr for one run, and the bytes written to them.
@@ -134,13 +201,19 @@ class StdioCapture:
     """
 
     def __init__(
-        self, stdin: str | bytes | None, env: Mapping[str, str], *, tty: bool = False
+        self,
+        stdin: str | bytes | None,
+        env: Mapping[str, str],
+        *,
+        tty: bool = False,
+        fd: bool = False,
     ) -> None:
         self.encoding, errors = stdio_encoding(env)
         unbuffered = bool(env.get("PYTHONUNBUFFERED"))
         self.journal: list[tuple[StreamName, bytes]] = []
         self._limit: int | None = None
         self._tty = tty
+        self._fd_capture = FdCapture() if fd else None
         if isinstance(stdin, str):
             stdin = stdin.encode(self.encoding, errors)
         self.stdin = io.TextIOWrapper(
@@ -158,7 +231,8 @@ class StdioCapture:
     def _writer(
         self, name: StreamName, errors: str, unbuffered: bool, *, line: bool
     ) -> io.TextIOWrapper:
-        sink = _Sink(name, self.journal, tty=self._tty)
+        fd = None if self._fd_capture is None else _FDS[name]
+        sink = _Sink(name, self.journal, tty=self._tty, fd=fd)
         # Unbuffered, the text layer writes straight to the raw stream, as the interpreter's does.
         buffer: Any = sink if unbuffered else io.BufferedWriter(sink)
         stream = io.TextIOWrapper(
@@ -180,13 +254,32 @@ class StdioCapture:
             except ValueError:  # closed by the program: what it wrote before is kept
                 pass
 
-    def truncate(self, level: int) -> None:
-        """Keep only the first *level* chunks written, and no more from now on.
+    def start(self) -> None:
+        """Begin capturing at the file-descriptor level too, when asked for."""
+        if self._fd_capture is not None:
+            self._fd_capture.start()
+
+    def stop(self) -> None:
+        """End the file-descriptor capture: what reached fd 1 and 2 joins the output."""
+        if self._fd_capture is not None:
+            self.journal.extend(self._fd_capture.stop())
+
+    def level(self) -> object:
+        """A mark of how much output has been written so far, for :meth:`truncate`."""
+        if self._fd_capture is not None:
+            return self._fd_capture.sizes()
+        return len(self.journal)
+
+    def truncate(self, level: object) -> None:
+        """Keep only the output written up to *level*, and no more from now on.
 
         What a process that died at that point would have left: ``os._exit`` drops what the
         streams still buffer and nothing is written after it.
         """
-        self._limit = level
+        if self._fd_capture is not None:
+            self._fd_capture.truncate(level)  # type: ignore[arg-type]
+        else:
+            self._limit = level  # type: ignore[assignment]
 
     def _joined(self, name: StreamName | None) -> bytes:
         journal = self.journal if self._limit is None else self.journal[: self._limit]

@@ -11,6 +11,7 @@ globals: the namespace is returned whatever the code raised.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib.machinery
 import os
 import sys
@@ -58,7 +59,9 @@ from pytest_runmain._locate import (
 from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._runpy_source import runpy_frames
 from pytest_runmain._state import Isolation, StateChange, StateLeak
+from pytest_runmain._subprocess import KILLED_STATUS
 from pytest_runmain._threads import RunThreads
+from pytest_runmain._timeout import RunTimeout, TimeLimit
 
 __all__ = ["Launch", "MainOutcome", "TargetKind", "run_code", "run_main"]
 
@@ -154,6 +157,8 @@ class MainOutcome:
     kept_modules: list[str] = field(default_factory=list)
     #: Modules of the program that the run imported and that were removed afterwards.
     forgotten_modules: list[str] = field(default_factory=list)
+    #: Whether the run was stopped at its time limit.
+    timed_out: bool = False
 
 
 def fresh_main_module() -> ModuleType:
@@ -207,6 +212,8 @@ def run_main(
     env: Mapping[str, str | None] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     tty: bool = False,
+    fd_capture: bool = False,
+    timeout: float | None = None,
     passthrough: tuple[type[BaseException], ...] = (),
 ) -> MainOutcome:
     """Run *launch* in-process as the real command line would; put the interpreter back after.
@@ -216,19 +223,24 @@ def run_main(
     Python. Everything the program does, including raising, is in the outcome, except the
     exceptions of the *passthrough* types, which propagate once the state is restored (pytest
     raises its outcomes, a pytest-timeout failure say, inside the code it runs). With *tty*
-    the standard streams say they are a terminal. The outcome lists what the program changed
-    in the interpreter's state and what could not be put back.
+    the standard streams say they are a terminal. With *fd_capture* file descriptors 1 and 2
+    are captured too. Past *timeout* seconds the program is interrupted and the outcome says
+    it timed out. The outcome lists what the program changed in the interpreter's state and
+    what could not be put back.
     """
     run_pid = os.getpid()
     returncode = 1
+    timed_out = False
     run_env = merged_environ(env)
-    capture = StdioCapture(stdin, run_env, tty=tty)
+    capture = StdioCapture(stdin, run_env, tty=tty, fd=fd_capture)
+    time_limit = TimeLimit(timeout) if timeout is not None else None
     main = fresh_main_module()
     main_globals = main.__dict__
     exception: BaseException | None = None
     started: list[list[str]] = []
     state = Isolation()
     modules = Modules()
+    capture.start()
     try:
         state.enter(Threads())
         state.enter(FileDescriptors())
@@ -258,7 +270,8 @@ def run_main(
             state.enter(item)
         with (
             ExitFunctions(own.owns_frame) as exit_functions,
-            HardExits(capture.journal) as hard_exits,
+            HardExits(capture.level) as hard_exits,
+            time_limit if time_limit is not None else contextlib.nullcontext(),
         ):
             threads = RunThreads()
             try:
@@ -279,21 +292,33 @@ def run_main(
                     if isinstance(exc, (TargetError, *passthrough)) and not hard_exits.called:
                         raise
                     exception = exc
-                if not hard_exits.called:
+                if not hard_exits.called and not (time_limit and time_limit.expired):
                     returncode = _end(
                         exception, main_globals, plan, threads, exit_functions, logs, capture
                     )
-            except HardExit:  # os._exit in an atexit function or a sys.excepthook
+            except (HardExit, RunTimeout):  # in an atexit function, an excepthook, a join
                 pass
+            finally:
+                if time_limit is not None:
+                    time_limit.disarm()
             if hard_exits.status is not None:
                 # As the real os._exit: that status, no clean-up, buffered output lost.
                 returncode = hard_exits.status & 0xFF
-                capture.truncate(hard_exits.level or 0)
+                capture.truncate(hard_exits.level)
                 if not isinstance(exception, HardExit):
                     exception = HardExit(hard_exits.status)
+            elif time_limit is not None and time_limit.expired:
+                # Stopped like a child killed at its time limit, but the output is kept.
+                timed_out = True
+                returncode = KILLED_STATUS
+                _flush_std_streams((sys.stdout, sys.stderr))
+                capture.flush()
+                if not isinstance(exception, RunTimeout):
+                    exception = RunTimeout(time_limit.seconds)
         state.finish()
     finally:
         state.close()
+        capture.stop()
         exit_forked_child(run_pid, returncode)
     return MainOutcome(
         globals=main_globals,
@@ -305,6 +330,7 @@ def run_main(
         leaks=state.leaks,
         kept_modules=modules.kept,
         forgotten_modules=modules.forgotten,
+        timed_out=timed_out,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import Final, NoReturn, final
 
@@ -37,25 +38,25 @@ class HardExit(BaseException):
 class HardExits:
     """Replaces ``os._exit`` during a run and remembers the first call.
 
-    *output_level* tells how much output has reached the file level (for the capture: the
-    journal's length); it is read when ``os._exit`` is called, so that output still in the
-    buffers then is dropped, as the real ``os._exit`` drops it.
+    *output_level* tells how much output has reached the file level; it is called when
+    ``os._exit`` is, so that output still in the buffers then is dropped, as the real
+    ``os._exit`` drops it.
     """
 
-    def __init__(self, output_level: object) -> None:
+    def __init__(self, output_level: Callable[[], object]) -> None:
         self._output_level = output_level
         self._pid = os.getpid()
         #: The status of the first ``os._exit`` call, or None.
         self.status: int | None = None
         #: The output level at that call.
-        self.level: int | None = None
+        self.level: object = None
 
     def _exit(self, status: int) -> NoReturn:
         if os.getpid() != self._pid:
             _real_os_exit(status)
         if self.status is None:
             self.status = int(status)
-            self.level = len(self._output_level)  # type: ignore[arg-type]
+            self.level = self._output_level()
         raise HardExit(self.status)
 
     def __enter__(self) -> HardExits:

@@ -57,6 +57,14 @@ class RunRequest:
     #: What a leak (state the run left that could not be put back) does: ``"fail"`` the
     #: test, ``"warn"``, or ``"off"`` (only recorded in the result).
     isolation: Literal["fail", "warn", "off"] = "fail"
+    #: Where the program runs: ``"inprocess"``, ``"subprocess"`` (``sys.executable``), or
+    #: ``"both"`` (each run both ways, compared; the in-process result is returned).
+    mode: Literal["inprocess", "subprocess", "both"] = "inprocess"
+    #: Seconds after which the run is stopped (None: no limit).
+    timeout: float | None = None
+    #: ``"sys"``: capture ``sys.stdout``/``sys.stderr``; ``"fd"``: file descriptors 1 and 2
+    #: too (output of C code and child processes), for in-process runs.
+    capture: Literal["sys", "fd"] = "sys"
 
     @property
     def command(self) -> str:
@@ -115,16 +123,25 @@ def _check_columns(value: object, where: str) -> int | None:
     return value
 
 
-_ISOLATION_MODES: Final = ("fail", "warn", "off")
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[object, str], str]:
+    def check(value: object, where: str) -> str:
+        if value not in choices:
+            raise OptionError(
+                f"{where}: {name} must be one of {', '.join(map(repr, choices))}, not {value!r}"
+            )
+        return str(value)
+
+    return check
 
 
-def _check_isolation(value: object, where: str) -> str:
-    if value not in _ISOLATION_MODES:
+def _check_timeout(value: object, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise OptionError(
-            f"{where}: isolation must be one of {', '.join(map(repr, _ISOLATION_MODES))}, "
-            f"not {value!r}"
+            f"{where}: timeout must be a positive number of seconds or None, not {value!r}"
         )
-    return str(value)
+    return float(value)
 
 
 _CHECKS: Final[Mapping[str, Callable[[object, str], Any]]] = {
@@ -133,7 +150,10 @@ _CHECKS: Final[Mapping[str, Callable[[object, str], Any]]] = {
     "cwd": _check_cwd,
     "tty": _check_tty,
     "columns": _check_columns,
-    "isolation": _check_isolation,
+    "isolation": _choice("isolation", ("fail", "warn", "off")),
+    "mode": _choice("mode", ("inprocess", "subprocess", "both")),
+    "timeout": _check_timeout,
+    "capture": _choice("capture", ("sys", "fd")),
 }
 
 #: The keyword options a call, a marker or the configuration can set.

@@ -35,7 +35,8 @@ __all__ = [
 MARKER: Final = "runmain"
 _MARKER_HELP: Final = (
     "runmain(*args, **options): the program arguments and run options (stdin, env, cwd, tty, "
-    "columns) of the run_module/run_path calls of this test; the call's own arguments win"
+    "columns, isolation, mode, timeout, capture) of the run_module/run_path calls of this "
+    "test; the call's own arguments win"
 )
 #: How many of a failing test's runs its report shows, newest last.
 _REPORTED_RUNS: Final = 5
@@ -90,6 +91,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="",
         help="What state a run leaves behind does: fail (default), warn or off",
     )
+    group.addoption(
+        "--runmain-mode",
+        choices=("inprocess", "subprocess", "both"),
+        help="Where every run happens: in this process (default), in a subprocess, or both "
+        "ways compared",
+    )
+    parser.addini(
+        "runmain_mode", default="", help="Where runs happen: inprocess (default), subprocess, both"
+    )
+    group.addoption(
+        "--runmain-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="Stop every run after this many seconds",
+    )
+    parser.addini("runmain_timeout", default="", help="Stop every run after this many seconds")
+    group.addoption(
+        "--runmain-capture",
+        choices=("sys", "fd"),
+        help="Capture sys.stdout/sys.stderr (default) or also file descriptors 1 and 2 (fd)",
+    )
+    parser.addini(
+        "runmain_capture", default="", help="What in-process runs capture: sys (default) or fd"
+    )
     parser.addini(
         "runmain_env",
         type="linelist",
@@ -135,8 +160,17 @@ def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
     if config.getini("runmain_tty"):
         ini["tty"] = True
     ini["columns"] = _columns(config.getini("runmain_columns"), "runmain_columns")
-    if config.getini("runmain_isolation"):
-        ini["isolation"] = config.getini("runmain_isolation")
+    for name in ("isolation", "mode", "capture"):
+        if config.getini(f"runmain_{name}"):
+            ini[name] = config.getini(f"runmain_{name}")
+    ini_timeout = config.getini("runmain_timeout")
+    if ini_timeout:
+        try:
+            ini["timeout"] = float(ini_timeout)
+        except ValueError:
+            raise pytest.UsageError(
+                f"runmain_timeout: expected a number of seconds, got {ini_timeout!r}"
+            ) from None
     option = config.option
     cli: dict[str, Any] = {"env": _env_assignments(option.runmain_env, "--runmain-env")}
     if option.runmain_cwd is not None:
@@ -145,8 +179,10 @@ def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
         cli["tty"] = True
     if option.runmain_columns is not None:
         cli["columns"] = option.runmain_columns
-    if option.runmain_isolation is not None:
-        cli["isolation"] = option.runmain_isolation
+    for name in ("isolation", "mode", "timeout", "capture"):
+        value = getattr(option, f"runmain_{name}")
+        if value is not None:
+            cli[name] = value
     layers = []
     for source, layer in (("ini option", ini), ("command-line option", cli)):
         try:

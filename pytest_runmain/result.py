@@ -78,9 +78,11 @@ class RunResult:
     output_bytes: bytes
     #: The encoding of the run's standard streams.
     encoding: str
-    #: The program's ``__main__`` globals, kept even when the code raised.
-    globals: dict[str, Any]
-    #: The exception that ended the program (``SystemExit`` included), or None.
+    #: The program's ``__main__`` namespace (None for a run in a subprocess); see
+    #: :attr:`globals`.
+    namespace: dict[str, Any] | None
+    #: The exception that ended the program (``SystemExit`` included), or None; always None
+    #: for a run in a subprocess.
     exception: BaseException | None
     #: Wall-clock seconds the run took, set-up and clean-up included.
     duration: float
@@ -95,6 +97,25 @@ class RunResult:
     #: Modules the run imported that stay imported (libraries). The program's own modules
     #: are removed after each run, so the next run imports them afresh.
     new_modules: tuple[str, ...] = ()
+    #: ``"inprocess"`` or ``"subprocess"``: where the program ran.
+    mode: Literal["inprocess", "subprocess"] = "inprocess"
+    #: Whether the run was stopped at its time limit (its returncode is then 137, as for a
+    #: child killed with SIGKILL; the output until then is kept).
+    timed_out: bool = False
+
+    @property
+    def globals(self) -> dict[str, Any]:
+        """The program's ``__main__`` globals, kept even when the code raised.
+
+        Only an in-process run has them: for a run in a subprocess this raises an
+        :class:`AttributeError` that says so.
+        """
+        if self.namespace is None:
+            raise AttributeError(
+                f"result.globals is not available: {self.command} ran in a subprocess "
+                "(mode='subprocess'); run it with mode='inprocess' to inspect its globals"
+            )
+        return self.namespace
 
     def _decode(self, data: bytes) -> str:
         return data.decode(self.encoding, "backslashreplace")
@@ -171,6 +192,10 @@ class RunResult:
             f"argv: {self.argv!r}",
             f"exit status: {self.returncode}",
         ]
+        if self.mode != "inprocess":
+            parts.insert(0, f"mode: {self.mode}")
+        if self.timed_out:
+            parts.append("timed out: stopped at its time limit")
         if self.exception is not None and not isinstance(self.exception, SystemExit):
             parts.append(f"uncaught: {_describe_exception(self.exception)}")
         for stream in ("stdout", "stderr"):

@@ -12,9 +12,11 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Protocol, final
+from typing import Any, Final, Literal, Protocol, final
 
+from pytest_runmain._capture import stdio_encoding
 from pytest_runmain._executor import Launch, run_main
+from pytest_runmain._isolation import merged_environ
 from pytest_runmain._options import (
     OPTION_NAMES,
     OptionError,
@@ -25,12 +27,17 @@ from pytest_runmain._options import (
     merge_layers,
 )
 from pytest_runmain._state import StateLeak
+from pytest_runmain._subprocess import child_command, run_child
+from pytest_runmain._timeout import timeouts_supported
 from pytest_runmain.checks import IsolationMode, StateLeakError, leak_warning
+from pytest_runmain.modes import compare_modes
 from pytest_runmain.result import RunResult
 
 __all__ = ["RunModule", "RunPath", "Runner", "StrPath"]
 
 StrPath = str | os.PathLike[str]
+Mode = Literal["inprocess", "subprocess", "both"]
+Capture = Literal["sys", "fd"]
 
 
 class _Unset:
@@ -57,6 +64,9 @@ class RunModule(Protocol):
         tty: bool = ...,
         columns: int | None = ...,
         isolation: IsolationMode = ...,
+        mode: Mode = ...,
+        timeout: float | None = ...,
+        capture: Capture = ...,
     ) -> RunResult: ...
 
 
@@ -74,7 +84,21 @@ class RunPath(Protocol):
         tty: bool = ...,
         columns: int | None = ...,
         isolation: IsolationMode = ...,
+        mode: Mode = ...,
+        timeout: float | None = ...,
+        capture: Capture = ...,
     ) -> RunResult: ...
+
+
+def _run_env(request: RunRequest) -> dict[str, str | None]:
+    env = dict(request.env)
+    if request.columns is not None:
+        env["COLUMNS"] = str(request.columns)
+    return env
+
+
+def _absolute_cwd(request: RunRequest) -> str:
+    return os.path.abspath(request.cwd) if request.cwd is not None else os.getcwd()
 
 
 @final
@@ -115,6 +139,9 @@ class Runner:
         tty: bool | _Unset = UNSET,
         columns: int | _Unset | None = UNSET,
         isolation: IsolationMode | _Unset = UNSET,
+        mode: Mode | _Unset = UNSET,
+        timeout: float | _Unset | None = UNSET,
+        capture: Capture | _Unset = UNSET,
     ) -> RunResult:
         """Run ``python -m mod_name *args`` in-process.
 
@@ -123,8 +150,11 @@ class Runner:
         directory of the run, which is also ``sys.path[0]``; *tty* makes the standard streams
         say they are a terminal; *columns* pins the terminal width; *isolation* says what
         state the run could not put back does: ``"fail"`` raises :class:`StateLeakError`,
-        ``"warn"`` warns, ``"off"`` only records it in ``result.leaks``. Keywords not given
-        take the configured values (markers, ini and command-line options).
+        ``"warn"`` warns, ``"off"`` only records it in ``result.leaks``; *mode* runs the
+        program ``"inprocess"``, in a ``"subprocess"``, or ``"both"`` (compared, the
+        in-process result returned); *timeout* stops a run after that many seconds
+        (``result.timed_out``); ``capture="fd"`` also captures file descriptors 1 and 2.
+        Keywords not given take the configured values (markers, ini and command-line options).
         """
         __tracebackhide__ = True
         if not isinstance(mod_name, str) or not mod_name:
@@ -136,6 +166,9 @@ class Runner:
             "tty": tty,
             "columns": columns,
             "isolation": isolation,
+            "mode": mode,
+            "timeout": timeout,
+            "capture": capture,
         }
         return self._run("module", mod_name, args, call)
 
@@ -150,6 +183,9 @@ class Runner:
         tty: bool | _Unset = UNSET,
         columns: int | _Unset | None = UNSET,
         isolation: IsolationMode | _Unset = UNSET,
+        mode: Mode | _Unset = UNSET,
+        timeout: float | _Unset | None = UNSET,
+        capture: Capture | _Unset = UNSET,
     ) -> RunResult:
         """Run ``python path *args`` in-process: a script, compiled file, directory or zip.
 
@@ -167,6 +203,9 @@ class Runner:
             "tty": tty,
             "columns": columns,
             "isolation": isolation,
+            "mode": mode,
+            "timeout": timeout,
+            "capture": capture,
         }
         return self._run("path", target, args, call)
 
@@ -197,36 +236,13 @@ class Runner:
             raise NotADirectoryError(
                 f"{request.command}: cwd {request.cwd!r} is not an existing directory"
             )
-        env = dict(request.env)
-        if request.columns is not None:
-            env["COLUMNS"] = str(request.columns)
-        start = time.perf_counter()
-        outcome = run_main(
-            Launch(request.kind, request.target, tuple(request.args)),
-            stdin=request.stdin,
-            env=env,
-            cwd=request.cwd,
-            tty=request.tty,
-            passthrough=self._passthrough,
-        )
-        capture = outcome.capture
-        result = RunResult(
-            kind=request.kind,
-            target=request.target,
-            argv=outcome.argv,
-            returncode=outcome.returncode,
-            stdout_bytes=capture.stdout_bytes,
-            stderr_bytes=capture.stderr_bytes,
-            output_bytes=capture.output_bytes,
-            encoding=capture.encoding,
-            globals=outcome.globals,
-            exception=outcome.exception,
-            duration=time.perf_counter() - start,
-            cwd=os.path.abspath(request.cwd) if request.cwd is not None else os.getcwd(),
-            state_changes=outcome.state_changes,
-            leaks=tuple(outcome.leaks),
-            new_modules=tuple(outcome.kept_modules),
-        )
+        if request.mode == "inprocess":
+            result = self._run_inprocess(request)
+        elif request.mode == "subprocess":
+            result = self._run_subprocess(request)
+        else:
+            result = self._run_inprocess(request)
+            compare_modes(result, self._run_subprocess(request))
         self.results.append(result)
         if self._after_run is not None:
             self._after_run(result)
@@ -241,6 +257,84 @@ class Runner:
         if leaks:
             warnings.warn(leak_warning(result.command, leaks), stacklevel=3)
         return result
+
+    def _run_inprocess(self, request: RunRequest) -> RunResult:
+        __tracebackhide__ = True
+        if request.timeout is not None and not timeouts_supported():
+            raise OptionError(
+                f"{request.command}: an in-process timeout needs a timer signal and the main "
+                "thread; run it with mode='subprocess'"
+            )
+        start = time.perf_counter()
+        outcome = run_main(
+            Launch(request.kind, request.target, tuple(request.args)),
+            stdin=request.stdin,
+            env=_run_env(request),
+            cwd=request.cwd,
+            tty=request.tty,
+            fd_capture=request.capture == "fd",
+            timeout=request.timeout,
+            passthrough=self._passthrough,
+        )
+        capture = outcome.capture
+        return RunResult(
+            kind=request.kind,
+            target=request.target,
+            argv=outcome.argv,
+            returncode=outcome.returncode,
+            stdout_bytes=capture.stdout_bytes,
+            stderr_bytes=capture.stderr_bytes,
+            output_bytes=capture.output_bytes,
+            encoding=capture.encoding,
+            namespace=outcome.globals,
+            exception=outcome.exception,
+            duration=time.perf_counter() - start,
+            cwd=_absolute_cwd(request),
+            state_changes=outcome.state_changes,
+            leaks=tuple(outcome.leaks),
+            new_modules=tuple(outcome.kept_modules),
+            timed_out=outcome.timed_out,
+        )
+
+    def _run_subprocess(self, request: RunRequest) -> RunResult:
+        __tracebackhide__ = True
+        if request.tty:
+            raise OptionError(
+                f"{request.command}: tty=True is only available in-process; a child's streams "
+                "are pipes"
+            )
+        env = merged_environ(_run_env(request))
+        encoding, errors = stdio_encoding(env)
+        stdin = (
+            request.stdin.encode(encoding, errors)
+            if isinstance(request.stdin, str)
+            else request.stdin
+        )
+        start = time.perf_counter()
+        outcome = run_child(
+            child_command(request.kind, request.target, tuple(request.args)),
+            stdin=stdin or b"",
+            env=env,
+            cwd=request.cwd,
+            timeout=request.timeout,
+        )
+        argv0 = request.target if request.kind == "path" else "-m"
+        return RunResult(
+            kind=request.kind,
+            target=request.target,
+            argv=[argv0, *request.args],
+            returncode=outcome.returncode,
+            stdout_bytes=outcome.joined("stdout"),
+            stderr_bytes=outcome.joined("stderr"),
+            output_bytes=outcome.joined(None),
+            encoding=encoding,
+            namespace=None,
+            exception=None,
+            duration=time.perf_counter() - start,
+            cwd=_absolute_cwd(request),
+            mode="subprocess",
+            timed_out=outcome.timed_out,
+        )
 
     def check_deferred_leaks(self) -> list[tuple[str, IsolationMode, list[StateLeak]]]:
         """Check again the leaks that the programs' objects may have been holding.
