@@ -20,6 +20,7 @@ from pytest_runmain.checks import (
 )
 from pytest_runmain.result import RunFailed, RunResult
 from pytest_runmain.runner import RunModule, Runner, RunPath
+from pytest_runmain.targets import Target
 
 __version__ = "0.1.0.dev0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "StateChangedError",
     "StateLeak",
     "StateLeakError",
+    "Target",
     "TargetError",
     "__version__",
     "state_unchanged",

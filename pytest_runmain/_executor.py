@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
-from types import CodeType, ModuleType
+from types import CodeType, ModuleType, TracebackType
 from typing import Any, Literal, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions
@@ -198,6 +198,28 @@ def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
     exec(script.load_code(), main_globals)
 
 
+def with_line_numbers(tb: TracebackType | None) -> TracebackType | None:
+    """*tb* with a line number in every entry, for tools that need one (pytest's reports).
+
+    An exception raised by a signal handler (pytest-timeout's) can land on an instruction
+    without a line, such as the jump back of ``while True: pass``; its entry then has
+    ``tb_lineno`` None. Such entries get their frame's current or first line.
+    """
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    if all(entry.tb_lineno is not None for entry in entries):
+        return entries[0] if entries else None
+    rebuilt: TracebackType | None = None
+    for entry in reversed(entries):
+        lineno = entry.tb_lineno
+        if lineno is None:
+            lineno = entry.tb_frame.f_lineno or entry.tb_frame.f_code.co_firstlineno
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, lineno)
+    return rebuilt
+
+
 def _safe_path(env: Mapping[str, str]) -> bool:
     """Whether the interpreter would leave out the unsafe ``sys.path[0]`` (``-P``, 3.11+)."""
     if sys.version_info < (3, 11):
@@ -290,7 +312,7 @@ def run_main(
                         )
                 except BaseException as exc:
                     if isinstance(exc, (TargetError, *passthrough)) and not hard_exits.called:
-                        raise
+                        raise exc.with_traceback(with_line_numbers(exc.__traceback__)) from None
                     exception = exc
                 if not hard_exits.called and not (time_limit and time_limit.expired):
                     returncode = _end(

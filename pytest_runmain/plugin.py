@@ -15,20 +15,34 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_runmain import hookspec
+from pytest_runmain import hookspec, targets
 from pytest_runmain._options import OptionError, check_args, check_option
 from pytest_runmain.checks import StateLeakError, leak_warning, state_unchanged
 from pytest_runmain.runner import RunModule, Runner, RunPath
+from pytest_runmain.targets import (
+    pytest_generate_tests,
+    pytest_make_parametrize_id,
+    pytest_sessionstart,
+    run_main,
+    runmain_target,
+    runmain_targets,
+)
 
 __all__ = [
     "pytest_addhooks",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_generate_tests",
+    "pytest_make_parametrize_id",
     "pytest_runtest_makereport",
+    "pytest_sessionstart",
+    "run_main",
     "run_module",
     "run_path",
     "runmain_runner",
+    "runmain_target",
+    "runmain_targets",
     "state_unchanged_fixture",
 ]
 
@@ -131,6 +145,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Make the standard streams of every run say they are a terminal",
     )
     parser.addini("runmain_columns", default="", help="Terminal width every run sees (COLUMNS)")
+    targets.add_options(parser)
 
 
 def _env_assignments(entries: Iterable[str], source: str) -> dict[str, str]:

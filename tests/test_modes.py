@@ -1,0 +1,219 @@
+"""Subprocess and "both" modes, time limits, file-descriptor capture, coverage of children."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_runmain import Runner
+from pytest_runmain.modes import ModeMismatchError
+
+
+def write(tmp_path: Path, name: str, source: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+UNBUFFERED = {"PYTHONUNBUFFERED": "1"}
+
+PROGRAM = """\
+import os, sys
+name = sys.stdin.read().strip() or "nobody"
+print("hello", name, os.environ.get("GREETING_MODE"), sys.argv[1:])
+print("to stderr", file=sys.stderr)
+sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_same_result_api_in_both_places(tmp_path: Path, mode: str) -> None:
+    script = write(tmp_path, "prog.py", PROGRAM)
+    result = Runner().run_path(
+        script, "a b", stdin="ada\n", env={"GREETING_MODE": "loud", **UNBUFFERED}, mode=mode
+    )
+    assert result.mode == mode
+    assert result.returncode == 3
+    assert result.stdout == "hello ada loud ['a b']\n"
+    assert result.stderr == "to stderr\n"
+    assert result.output == "hello ada loud ['a b']\nto stderr\n"
+    assert result.argv == [str(script), "a b"]
+
+
+def test_globals_of_a_subprocess_run_say_why_they_are_missing(tmp_path: Path) -> None:
+    result = Runner().run_path(write(tmp_path, "prog.py", "x = 1\n"), mode="subprocess")
+    assert result.exception is None
+    with pytest.raises(AttributeError, match=r"ran in a subprocess \(mode='subprocess'\)"):
+        _ = result.globals
+
+
+def test_module_made_importable_by_the_test_imports_in_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "lib", "greetlib/__init__.py", "WORD = 'hi'\n")
+    write(tmp_path / "lib", "greetlib/__main__.py", "from greetlib import WORD\nprint(WORD)\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    result = Runner().run_module("greetlib", mode="subprocess", cwd=cwd)
+    assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr
+    sys.modules.pop("greetlib", None)
+
+
+def test_signal_death_is_reported_as_a_shell_does(tmp_path: Path) -> None:
+    script = write(tmp_path, "die.py", "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n")
+    assert Runner().run_path(script, mode="subprocess").returncode == 128 + 15
+
+
+def test_both_mode_returns_the_inprocess_result_when_they_agree(tmp_path: Path) -> None:
+    script = write(tmp_path, "prog.py", PROGRAM)
+    result = Runner().run_path(script, stdin="bob", env=UNBUFFERED, mode="both")
+    assert result.mode == "inprocess"
+    assert result.globals["name"] == "bob"
+
+
+def test_both_mode_fails_with_a_diff_when_they_differ(tmp_path: Path) -> None:
+    script = write(
+        tmp_path,
+        "prog.py",
+        "import sys\nprint('inside' if 'pytest' in sys.modules else 'outside')\nsys.exit(0)\n",
+    )
+    with pytest.raises(ModeMismatchError) as info:
+        Runner().run_path(script, mode="both")
+    assert str(info.value).splitlines() == [
+        f"python {script} ended differently in-process and in a subprocess:",
+        "--- stdout (subprocess)",
+        "+++ stdout (in-process)",
+        "@@ -1 +1 @@",
+        "-outside",
+        "+inside",
+    ]
+    assert info.value.subprocess.stdout == "outside\n"
+
+
+LOOP = """\
+import sys
+print("started", flush=True)
+while True:
+    pass
+"""
+
+SWALLOWING_LOOP = """\
+import time
+print("started", flush=True)
+for attempt in range(3):
+    try:
+        while True:
+            time.sleep(0.01)
+    except BaseException as exc:
+        print("swallowed", type(exc).__name__, flush=True)
+while True:
+    pass
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+@pytest.mark.parametrize("program", [LOOP, SWALLOWING_LOOP], ids=["loop", "swallowing-loop"])
+def test_timeout_stops_the_run_and_keeps_its_output(
+    tmp_path: Path, mode: str, program: str
+) -> None:
+    result = Runner().run_path(write(tmp_path, "loop.py", program), timeout=0.3, mode=mode)
+    assert result.timed_out
+    assert result.returncode == 137
+    assert result.stdout.startswith("started\n")
+    assert "timed out: stopped at its time limit" in result.describe()
+
+
+def test_inprocess_timeout_leaves_no_timer_behind(tmp_path: Path) -> None:
+    import signal
+
+    handler = signal.getsignal(signal.SIGALRM)
+    result = Runner().run_path(write(tmp_path, "quick.py", "print('done')\n"), timeout=5)
+    assert (result.timed_out, result.stdout) == (False, "done\n")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_inprocess_timeout_and_pytest_timeout_together(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        loop=LOOP,
+        test_it="""
+        import pytest
+
+        @pytest.mark.timeout(5, method="signal")
+        def test_run_limit_first(run_path):
+            assert run_path("loop.py", timeout=0.2).timed_out
+
+        @pytest.mark.timeout(0.5, method="signal")
+        def test_pytest_timeout_first(run_path):
+            run_path("loop.py", timeout=30)
+        """,
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_pytest_timeout_first*", "*Timeout*"])
+
+
+def test_fd_capture_gets_output_of_c_code_and_children(tmp_path: Path) -> None:
+    script = write(
+        tmp_path,
+        "fd.py",
+        """\
+        import os, subprocess, sys
+        print("python", flush=True)
+        os.write(1, b"fd level\\n")
+        subprocess.run([sys.executable, "-c", "print('child')"], check=True)
+        os.write(2, b"fd err\\n")
+        print("fileno", sys.stdout.fileno(), flush=True)
+        """,
+    )
+    plain = Runner().run_path(script)
+    assert plain.returncode == 1  # sys.stdout.fileno() has no descriptor without fd capture
+    assert "mode='subprocess'" in plain.stderr
+    result = Runner().run_path(script, capture="fd")
+    assert result.stdout == "python\nfd level\nchild\nfileno 1\n"
+    assert result.stderr == "fd err\n"
+    assert Runner().run_path(script, capture="fd", mode="both").returncode == 0
+
+
+def test_tty_is_inprocess_only(tmp_path: Path) -> None:
+    from pytest_runmain import OptionError
+
+    with pytest.raises(OptionError, match="tty=True is only available in-process"):
+        Runner().run_path(write(tmp_path, "x.py", ""), tty=True, mode="subprocess")
+
+
+def test_session_mode_from_the_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        prog="import sys\nprint('ran', 'pytest' in sys.modules)\n",
+        test_it="""
+        def test_it(run_path):
+            result = run_path("prog.py")
+            assert result.stdout == "ran False\\n"
+            assert result.mode == "subprocess"
+        """,
+    )
+    pytester.runpytest_inprocess("--runmain-mode=subprocess").assert_outcomes(passed=1)
+    result = pytester.runpytest_inprocess("--runmain-mode=both")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ModeMismatchError: python prog.py ended differently*"])
+
+
+def test_subprocess_runs_are_measured_by_coverage(pytester: pytest.Pytester) -> None:
+    """With coverage's ``patch = subprocess``, pytest-cov measures subprocess-mode runs."""
+    pytest.importorskip("pytest_cov")
+    pytester.makefile(".cfg", setup="[coverage:run]\npatch = subprocess\n")
+    pytester.makepyfile(
+        cli="import sys\nif len(sys.argv) > 1:\n    print('branch taken')\nelse:\n    print('no')\n",
+        test_it="""
+        def test_it(run_path):
+            assert run_path("cli.py", "x", mode="subprocess").stdout == "branch taken\\n"
+        """,
+    )
+    result = pytester.runpytest_subprocess("--cov=.", "--cov-report=term-missing")
+    result.assert_outcomes(passed=1)
+    result.stdout.re_match_lines([r"cli\.py\s+4\s+1\s+75%\s+5"])
