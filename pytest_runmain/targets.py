@@ -287,7 +287,13 @@ class TargetBuilder:
         if built is None:
             try:
                 built = self._build(target)
-            except (OSError, py_compile.PyCompileError, zipapp.ZipAppError) as exc:
+            except py_compile.PyCompileError as exc:
+                raise TargetError(
+                    f"cannot build {target}: compiling {exc.file!r} failed: "
+                    f"{exc.exc_type_name}: {exc.exc_value}",
+                    str(target),
+                ) from exc
+            except (OSError, zipapp.ZipAppError) as exc:
                 raise TargetError(f"cannot build {target}: {exc}", str(target)) from exc
             self._built[target] = built
         return built

@@ -145,7 +145,11 @@ RESTORED: dict[str, tuple[str, Callable[[], object]]] = {
 
 
 @pytest.mark.parametrize("name", list(RESTORED))
-def test_state_is_put_back_and_the_change_recorded(tmp_path: Path, name: str) -> None:
+def test_state_is_put_back_and_the_change_recorded(
+    tmp_path: Path, name: str, request: pytest.FixtureRequest
+) -> None:
+    if name == "signal handlers":
+        request.getfixturevalue("main_thread")
     import decimal  # noqa: F401 - imported so their settings are read
 
     program, read = RESTORED[name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,10 @@ while True:
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
 @pytest.mark.parametrize("program", [LOOP, SWALLOWING_LOOP], ids=["loop", "swallowing-loop"])
 def test_timeout_stops_the_run_and_keeps_its_output(
-    tmp_path: Path, mode: str, program: str
+    tmp_path: Path, mode: str, program: str, request: pytest.FixtureRequest
 ) -> None:
+    if mode == "inprocess":
+        request.getfixturevalue("main_thread")
     result = Runner().run_path(write(tmp_path, "loop.py", program), timeout=0.3, mode=mode)
     assert result.timed_out
     assert result.returncode == 137
@@ -128,6 +131,7 @@ def test_timeout_stops_the_run_and_keeps_its_output(
     assert "timed out: stopped at its time limit" in result.describe()
 
 
+@pytest.mark.usefixtures("main_thread")
 def test_inprocess_timeout_leaves_no_timer_behind(tmp_path: Path) -> None:
     import signal
 
@@ -178,6 +182,47 @@ def test_fd_capture_gets_output_of_c_code_and_children(tmp_path: Path) -> None:
     assert result.stdout == "python\nfd level\nchild\nfileno 1\n"
     assert result.stderr == "fd err\n"
     assert Runner().run_path(script, capture="fd", mode="both").returncode == 0
+
+
+def test_inprocess_timeout_outside_the_main_thread_says_what_to_do(tmp_path: Path) -> None:
+    from pytest_runmain import OptionError
+
+    script = write(tmp_path, "x.py", "")
+    errors = []
+
+    def run() -> None:
+        try:
+            Runner().run_path(script, timeout=1)
+        except OptionError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert errors == [
+        f"python {script}: an in-process timeout needs a timer signal and the main thread; "
+        "run it with mode='subprocess'"
+    ]
+
+
+def test_threads_of_a_run_started_from_a_daemon_thread_are_waited_for(tmp_path: Path) -> None:
+    script = write(
+        tmp_path,
+        "t.py",
+        """        import threading, time
+        def late():
+            time.sleep(0.05)
+            print("late")
+        threading.Thread(target=late).start()
+        """,
+    )
+    results = []
+    thread = threading.Thread(target=lambda: results.append(Runner().run_path(script)))
+    thread.daemon = True
+    thread.start()
+    thread.join()
+    assert results[0].stdout == "late\n"
+    assert results[0].leaks == ()
 
 
 def test_tty_is_inprocess_only(tmp_path: Path) -> None:

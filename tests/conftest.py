@@ -1,0 +1,18 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+
+@pytest.fixture
+def main_thread() -> None:
+    """Skip a test that needs the main thread (signal handlers, in-process time limits).
+
+    pytest-xdist before 3.5 runs tests in a worker thread, where Python allows neither;
+    the plugin then says so itself (see test_modes), and these tests cannot run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("needs the main thread; this pytest-xdist runs tests in a worker thread")
