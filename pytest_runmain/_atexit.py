@@ -14,7 +14,7 @@ import atexit
 import sys
 import traceback
 from collections.abc import Callable
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any, Final, TextIO, final
 
 __all__ = ["ExitFunctions"]
@@ -43,12 +43,7 @@ class ExitFunctions:
         atexit.unregister = self._unregister
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         atexit.register = self._real_register
         atexit.unregister = self._real_unregister
 

@@ -18,12 +18,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
-from types import CodeType, ModuleType, TracebackType
+from types import CodeType, ModuleType
 from typing import Any, Literal, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
-from pytest_runmain._exit import report_ending
+from pytest_runmain._exit import report_ending, with_line_numbers
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
 from pytest_runmain._isolation import (
     Cwd,
@@ -197,28 +197,6 @@ def run_as_main(
 def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
     """Compile and execute a script in ``__main__`` as the interpreter does (no runpy frames)."""
     exec(script.load_code(), main_globals)
-
-
-def with_line_numbers(tb: TracebackType | None) -> TracebackType | None:
-    """*tb* with a line number in every entry, for tools that need one (pytest's reports).
-
-    An exception raised by a signal handler (pytest-timeout's) can land on an instruction
-    without a line, such as the jump back of ``while True: pass``; its entry then has
-    ``tb_lineno`` None. Such entries get their frame's current or first line.
-    """
-    entries = []
-    while tb is not None:
-        entries.append(tb)
-        tb = tb.tb_next
-    if all(entry.tb_lineno is not None for entry in entries):
-        return entries[0] if entries else None
-    rebuilt: TracebackType | None = None
-    for entry in reversed(entries):
-        lineno = entry.tb_lineno
-        if lineno is None:
-            lineno = entry.tb_frame.f_lineno or entry.tb_frame.f_code.co_firstlineno
-        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, lineno)
-    return rebuilt
 
 
 def _safe_path(env: Mapping[str, str]) -> bool:

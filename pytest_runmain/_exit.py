@@ -21,7 +21,7 @@ from typing import Final, TextIO
 
 from pytest_runmain._runpy_source import runpy_source
 
-__all__ = ["exit_status", "report_ending", "strip_internal_frames"]
+__all__ = ["exit_status", "report_ending", "strip_internal_frames", "with_line_numbers"]
 
 _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
 
@@ -119,6 +119,28 @@ def _as_runpy_frame(frame: traceback.FrameSummary) -> traceback.FrameSummary | N
     if lineno is None:
         return None
     return traceback.FrameSummary(source.filename, lineno, runpy_name, lookup_line=False)
+
+
+def with_line_numbers(tb: TracebackType | None) -> TracebackType | None:
+    """*tb* with a line number in every entry, for tools that need one (pytest's reports).
+
+    An exception raised by a signal handler (pytest-timeout's) can land on an instruction
+    without a line, such as the jump back of ``while True: pass``; its entry then has
+    ``tb_lineno`` None. Such entries get their frame's current or first line.
+    """
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    if all(entry.tb_lineno is not None for entry in entries):
+        return entries[0] if entries else None
+    rebuilt: TracebackType | None = None
+    for entry in reversed(entries):
+        lineno = entry.tb_lineno
+        if lineno is None:
+            lineno = entry.tb_frame.f_lineno or entry.tb_frame.f_code.co_firstlineno
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, lineno)
+    return rebuilt
 
 
 #: From 3.13 the interpreter prints uncaught exceptions with the traceback module, which finds

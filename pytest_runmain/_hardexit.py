@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from types import TracebackType
 from typing import Final, NoReturn, final
 
 __all__ = ["HardExit", "HardExits", "exit_forked_child"]
@@ -63,12 +62,7 @@ class HardExits:
         os._exit = self._exit
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         os._exit = _real_os_exit
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any, Final, final
 
 __all__ = ["RunTimeout", "TimeLimit", "timeouts_supported"]
@@ -98,10 +98,5 @@ class TimeLimit:
             left = max(self._outer_deadline - time.monotonic(), 0.001)
             signal.setitimer(signal.ITIMER_REAL, left, self._outer_interval)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.disarm()

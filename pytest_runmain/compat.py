@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Mapping
 from importlib.machinery import ModuleSpec
-from types import CodeType, ModuleType, TracebackType
+from types import CodeType, ModuleType
 from typing import Any, Final
 
 from pytest_runmain._executor import run_code
@@ -54,12 +54,7 @@ class _TempModule:
         sys.modules[self.mod_name] = self.module
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._saved_module:
             sys.modules[self.mod_name] = self._saved_module[0]
         else:
@@ -82,12 +77,7 @@ class _ModifiedArgv0:
         self._saved_value = sys.argv[0]
         sys.argv[0] = self.value  # type: ignore[call-overload]
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.value = self._unset
         sys.argv[0] = self._saved_value  # type: ignore[call-overload]
 
