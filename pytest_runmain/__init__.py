@@ -18,6 +18,7 @@ from pytest_runmain.checks import (
     StateLeakError,
     state_unchanged,
 )
+from pytest_runmain.modes import ModeMismatchError
 from pytest_runmain.result import RunFailed, RunResult
 from pytest_runmain.runner import RunModule, Runner, RunPath
 from pytest_runmain.targets import Target
@@ -25,6 +26,7 @@ from pytest_runmain.targets import Target
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ModeMismatchError",
     "OptionError",
     "RunFailed",
     "RunModule",

@@ -26,8 +26,8 @@ __all__ = ["StdioCapture", "StreamName", "stdio_encoding"]
 StreamName = Literal["stdout", "stderr"]
 
 _NO_FD_HINT: Final = (
-    "{name} of a run captured in-process is not a file descriptor; "
-    "code that needs a real descriptor must run with mode='subprocess'"
+    "{name} of a run captured in-process is not a file descriptor; code that needs a real "
+    "descriptor must run with capture='fd' (stdout and stderr) or mode='subprocess'"
 )
 
 #: Locales in which the interpreter turns on UTF-8 mode (PEP 540) or that are the targets of

@@ -199,6 +199,18 @@ def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
     exec(script.load_code(), main_globals)
 
 
+def _sys_path_0(plan: _Plan, env: Mapping[str, str]) -> str | None:
+    """The entry the command line puts first on ``sys.path``, if any.
+
+    ``-P`` / ``PYTHONSAFEPATH`` (3.11+) leave out the unsafe one, the script's directory or
+    the working directory of ``-m``; a directory or zip run is always put there, being where
+    ``__main__`` is looked up.
+    """
+    if plan.script is None and plan.package is None:
+        return plan.path_entry
+    return None if _safe_path(env) else plan.path_entry
+
+
 def _safe_path(env: Mapping[str, str]) -> bool:
     """Whether the interpreter would leave out the unsafe ``sys.path[0]`` (``-P``, 3.11+)."""
     if sys.version_info < (3, 11):
@@ -254,7 +266,7 @@ def run_main(
         for item in (
             ImportSystem(),
             PathImporterCache(),
-            SysPath(None if _safe_path(run_env) else plan.path_entry),
+            SysPath(_sys_path_0(plan, run_env)),
             SysArgv(plan.argv),
             modules,
             SysHooks(defaults=True),

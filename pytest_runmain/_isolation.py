@@ -20,6 +20,7 @@ import site
 import sys
 import sysconfig
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
@@ -632,7 +633,12 @@ class FileDescriptors(StateItem):
         if opened:
 
             def still_open() -> tuple[str, ...]:
-                gc.collect()  # a file object in an unreachable cycle still holds its descriptor
+                with warnings.catch_warnings():
+                    # Collecting a program's open file warns; its interpreter would have
+                    # exited silently. A file object in an unreachable cycle still holds
+                    # its descriptor until collected.
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    gc.collect()
                 return tuple(
                     f"+ fd {fd} left open: {target}"
                     for fd, target in opened.items()

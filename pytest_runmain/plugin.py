@@ -214,9 +214,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _marker_layers(item: pytest.Item) -> list[dict[str, Any]]:
-    """The ``runmain`` markers of *item* as option layers, farthest (module) first."""
+    """The ``runmain`` markers of *item* as option layers, farthest (module) first.
+
+    The marks of a ``pytest.param`` case come last, after the function's own markers: they
+    are the most specific (pytest lists them after the function's).
+    """
+    callspec = getattr(item, "callspec", None)
+    case_marks = [m for m in getattr(callspec, "marks", ()) if m.name == MARKER]
+    markers = [m for m in item.iter_markers(MARKER) if m not in case_marks]
     layers = []
-    for marker in reversed(list(item.iter_markers(MARKER))):
+    for marker in [*reversed(markers), *case_marks]:
         where = f"@pytest.mark.{MARKER} of {item.nodeid}"
         layer = {name: check_option(name, value, where) for name, value in marker.kwargs.items()}
         layer["args"] = check_args(marker.args, where)
@@ -254,10 +261,14 @@ def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, No
     )
     item.stash[_runner_key] = runner
     yield runner
-    runner.results.clear()
     if item.stash.get(_call_failed_key, False):
+        runner.results.clear()
         return  # the failure's traceback keeps the test's results, and their files, alive
-    remaining = runner.check_deferred_leaks()
+    with warnings.catch_warnings():
+        # Releasing a program's open files warns; its interpreter would have exited silently.
+        warnings.simplefilter("ignore", ResourceWarning)
+        runner.results.clear()
+        remaining = runner.check_deferred_leaks()
     item.stash[_deferred_leaks_key] = [
         [command, str(leak)] for command, _, leaks in remaining for leak in leaks
     ]
@@ -309,12 +320,7 @@ def pytest_runtest_makereport(
     runner = item.stash.get(_runner_key, None)
     if runner is not None and call.when == "call":
         item.stash[_call_failed_key] = report.failed
-        leaks = [
-            [result.command, str(leak)]
-            for result in runner.results
-            for leak in result.leaks
-            if not leak.deferred
-        ]
+        leaks = [[command, str(leak)] for command, leak in runner.reported_leaks]
         if leaks:
             setattr(report, _REPORT_LEAKS, leaks)
     if call.when == "teardown" and item.stash.get(_deferred_leaks_key, None):

@@ -127,6 +127,8 @@ class Runner:
         #: Every result this runner returned, oldest first.
         self.results: list[RunResult] = []
         self._deferred_leaks: list[tuple[str, IsolationMode, list[StateLeak]]] = []
+        #: The leaks found right after runs checked with isolation "fail" or "warn".
+        self.reported_leaks: list[tuple[str, StateLeak]] = []
 
     def run_module(
         self,
@@ -229,6 +231,11 @@ class Runner:
         if self._before_run is not None:
             self._before_run(request)
         where = f"run_{request.kind}({request.target!r}) after pytest_runmain_before_run"
+        if request.kind not in ("module", "path") or not isinstance(request.target, str):
+            raise OptionError(
+                f"{where}: kind must be 'module' or 'path' and target a str, "
+                f"got {request.kind!r} and {request.target!r}"
+            )
         for name in OPTION_NAMES:
             setattr(request, name, check_option(name, getattr(request, name), where))
         request.args = check_args(request.args, where)
@@ -252,6 +259,7 @@ class Runner:
         deferred = [leak for leak in result.leaks if leak.deferred]
         if deferred:
             self._deferred_leaks.append((result.command, request.isolation, deferred))
+        self.reported_leaks.extend((result.command, leak) for leak in leaks)
         if leaks and request.isolation == "fail":
             raise StateLeakError(result.command, leaks, result)
         if leaks:

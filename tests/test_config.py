@@ -246,3 +246,25 @@ def test_options_are_in_their_own_help_group(pytester: pytest.Pytester) -> None:
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.runmain(*args, **options):*"])
+
+
+def test_case_marks_beat_the_function_marker(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_it="""
+        import pytest
+
+        @pytest.mark.runmain("--from-function", columns=40)
+        @pytest.mark.parametrize(
+            "expected",
+            [
+                pytest.param(("['--case']", "40"), marks=pytest.mark.runmain("--case"), id="args"),
+                pytest.param(("['--from-function']", "50"), marks=pytest.mark.runmain(columns=50)),
+                pytest.param(("['--from-function']", "40"), id="plain"),
+            ],
+        )
+        def test_it(show, expected):
+            shown = show()
+            assert (shown["args"], shown["columns"]) == expected
+        """
+    )
+    project.runpytest_inprocess().assert_outcomes(passed=3)
