@@ -316,3 +316,16 @@ def test_module_named_like_a_test_file_runs(runner: Runner, tmp_path: Path) -> N
     assert result.returncode == 1
     assert result.stderr.endswith("AssertionError: plain assert\n")
     assert any(type(f).__name__ == "AssertionRewritingHook" for f in sys.meta_path)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="PYTHONSAFEPATH is new in Python 3.11")
+def test_safe_path_leaves_out_the_script_dir_but_not_a_directory_run(
+    runner: Runner, tmp_path: Path
+) -> None:
+    show = "import sys\nprint(sys.path[0])\n"
+    write(tmp_path / "script.py", show)
+    write(tmp_path / "app" / "__main__.py", show)
+    env = {"PYTHONSAFEPATH": "1"}
+    assert runner.run_path(tmp_path / "script.py", env=env).stdout != f"{tmp_path}\n"
+    assert runner.run_path(tmp_path / "script.py").stdout == f"{tmp_path}\n"
+    assert runner.run_path(tmp_path / "app", env=env).stdout == f"{tmp_path / 'app'}\n"
