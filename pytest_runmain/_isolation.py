@@ -239,8 +239,11 @@ class Modules(StateItem):
 
     Entries the run replaced or removed are put back. Modules of the program (see
     :class:`OwnCode`) that the run imported are removed, so the next run imports them afresh,
-    as a new process would; other new imports (libraries) stay, like in any test, and are
-    listed in :attr:`kept` and :attr:`forgotten`.
+    as a new process would, and so are the ``pkg.__main__`` entry points it imported (a
+    script doing ``from pkg.__main__ import main``, as console scripts do): left imported,
+    they would make the next ``python -m pkg`` warn, which a new process never does. Other
+    new imports (libraries) stay, like in any test; :attr:`kept` and :attr:`forgotten` list
+    them.
     """
 
     name = "sys.modules"
@@ -267,7 +270,8 @@ class Modules(StateItem):
                 sys.modules[name] = module
         for name in [n for n in sys.modules if n not in snapshot]:
             module = sys.modules[name]
-            if name == MAIN_NAME or (self._own is not None and self._own.owns_module(name, module)):
+            entry_point = name == MAIN_NAME or name.endswith("." + MAIN_NAME)
+            if entry_point or (self._own is not None and self._own.owns_module(name, module)):
                 del sys.modules[name]
                 self.forgotten.append(name)
             else:

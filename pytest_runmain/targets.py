@@ -303,10 +303,7 @@ class TargetBuilder:
 
         *args* and *options* are those of ``run_module`` / ``run_path``. While a directory or
         zipapp runs, the package's modules already imported in this process are set aside,
-        so that the run imports the copy inside the target, as a new process would. After
-        any run, the ``__main__`` submodules it imported are forgotten (a script that does
-        ``from pkg.__main__ import main``, as console scripts do): left imported, they would
-        make the next ``python -m pkg`` warn, which a new process never does.
+        so that the run imports the copy inside the target, as a new process would.
         """
         __tracebackhide__ = True
         if not isinstance(target, Target):
@@ -315,14 +312,12 @@ class TargetBuilder:
                 f"...), got {type(target).__name__}: {target!r}"
             )
         if target.form == "module":
-            with _new_main_modules_forgotten():
-                return runner.run_module(target.source, *args, **options)
+            return runner.run_module(target.source, *args, **options)
         path = self.build(target)
-        with _new_main_modules_forgotten():
-            if not target.is_package_form:
-                return runner.run_path(path, *args, **options)
-            with _modules_set_aside(target.source):
-                return runner.run_path(path, *args, **options)
+        if not target.is_package_form:
+            return runner.run_path(path, *args, **options)
+        with _modules_set_aside(target.source):
+            return runner.run_path(path, *args, **options)
 
     def resolve(self, target: Target) -> Path:
         """The path of a script or path target, relative ones taken from :attr:`root`."""
@@ -484,17 +479,6 @@ def _archived_source(path: Path) -> bool:
 
 def _archived_compiled(path: Path) -> bool:
     return "__pycache__" not in path.parts and path.suffix not in (".py", ".pyo")
-
-
-@contextlib.contextmanager
-def _new_main_modules_forgotten() -> Generator[None, None, None]:
-    """Drop the ``pkg.__main__`` modules imported inside the block: they are entry points."""
-    before = {name for name in sys.modules if name.endswith(".__main__")}
-    try:
-        yield
-    finally:
-        for name in [n for n in sys.modules if n.endswith(".__main__") and n not in before]:
-            del sys.modules[name]
 
 
 @contextlib.contextmanager

@@ -329,3 +329,21 @@ def test_safe_path_leaves_out_the_script_dir_but_not_a_directory_run(
     assert runner.run_path(tmp_path / "script.py", env=env).stdout != f"{tmp_path}\n"
     assert runner.run_path(tmp_path / "script.py").stdout == f"{tmp_path}\n"
     assert runner.run_path(tmp_path / "app", env=env).stdout == f"{tmp_path / 'app'}\n"
+
+
+def test_entry_point_imported_by_a_script_is_forgotten(
+    runner: Runner, pkg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console-script-like script imports ``app.__main__``; the next ``-m app`` must not warn."""
+    monkeypatch.syspath_prepend(str(pkg))
+    import app
+
+    write(pkg / "bin" / "app-script.py", "import app.__main__\n")
+    try:
+        assert runner.run_path(pkg / "bin" / "app-script.py", cwd=pkg).returncode == 0
+        assert "app.__main__" not in sys.modules
+        assert runner.run_module("app.__main__", cwd=pkg).stdout == "app 1.0 []\n"
+        assert sys.modules["app"] is app
+    finally:
+        for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
+            monkeypatch.delitem(sys.modules, name)

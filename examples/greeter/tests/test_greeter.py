@@ -3,6 +3,7 @@
 ``run_module("greeter", ...)`` runs like ``python -m greeter ...`` and ``run_path(script, ...)``
 like ``python script ...``. Each returns what a shell would see (``returncode``, ``stdout``,
 ``stderr``) and, because the program ran in this process, its module globals as well.
+``run_main(target, ...)`` runs any form the program ships in: see the last test.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import TYPE_CHECKING
 import greeter
 import pytest
 
+from pytest_runmain import Target
+
 if TYPE_CHECKING:
     from pytest_runmain import RunModule, RunPath
+    from pytest_runmain.targets import RunMain
 
 # -- python -m greeter -----------------------------------------------------------------------
 
@@ -38,6 +42,7 @@ def test_shout_greets_in_capitals(run_module: RunModule) -> None:
     assert result.stdout == "HELLO, ADA!\n"
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 def test_argv_is_what_python_dash_m_gives(run_module: RunModule) -> None:
     result = run_module("greeter", "--shout", "Ada")
 
@@ -70,6 +75,7 @@ def test_usage_errors_exit_2(run_module: RunModule, args: tuple[str, ...], messa
     assert result.stderr.endswith(message)
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 def test_globals_survive_a_usage_error(run_module: RunModule) -> None:
     result = run_module("greeter", "--no-such-option")
 
@@ -86,6 +92,7 @@ def test_globals_survive_a_usage_error(run_module: RunModule) -> None:
     )
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 def test_module_runs_as_main(run_module: RunModule) -> None:
     result = run_module("greeter", "Ada")
 
@@ -93,6 +100,7 @@ def test_module_runs_as_main(run_module: RunModule) -> None:
     assert result.globals["__spec__"].name == "greeter.__main__"
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 @pytest.mark.parametrize("name", ["", "   "], ids=["empty", "blank"])
 def test_empty_name_exits_3(run_module: RunModule, name: str) -> None:
     result = run_module("greeter", name)
@@ -193,6 +201,7 @@ def test_word_count_missing_file_exits_with_message(run_module: RunModule, tmp_p
     )
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 def test_functions_of_the_run_can_be_called_afterwards(run_module: RunModule) -> None:
     result = run_module("greeter.cli_tools", stdin="")
 
@@ -250,6 +259,7 @@ def test_report_usage_error_exits_2(run_path: RunPath, report_script: Path) -> N
     assert result.stderr.endswith("greet-report: error: unrecognized arguments: --csv\n")
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 def test_script_path_as_typed_in_the_shell(
     run_path: RunPath, example_root: Path, report_script: Path, names_file: Path
 ) -> None:
@@ -263,6 +273,7 @@ def test_script_path_as_typed_in_the_shell(
     assert result.globals["__name__"] == "__main__"
 
 
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
 def test_report_helpers_from_globals(
     run_path: RunPath, report_script: Path, names_file: Path
 ) -> None:
@@ -270,3 +281,23 @@ def test_report_helpers_from_globals(
 
     assert result.globals["DEFAULT_FILE"] == "names.txt"
     assert result.globals["load_names"](str(names_file)) == ["Ada", "Grace", "Ada"]
+
+
+# -- every form the greeter ships in -----------------------------------------------------------
+
+#: The greeter's command line as a standalone script, what an installer writes for it.
+GREET_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "greet.py"
+
+
+@pytest.mark.parametrize("target", Target.forms("greeter", script=GREET_SCRIPT))
+def test_every_form_behaves_alike(run_main: RunMain, target: Target) -> None:
+    # python -m greeter, the package as a directory and as zipapps (plain, with a shebang,
+    # only .pyc files), and scripts/greet.py (as it is, without .py, compiled): one test each.
+    shout = run_main(target, "Ada", "--shout")
+    version = run_main(target, "--version")
+    usage = run_main(target)
+
+    assert (shout.returncode, shout.stdout, shout.stderr) == (0, "HELLO, ADA!\n", "")
+    assert (version.returncode, version.stdout) == (0, f"greeter {greeter.__version__}\n")
+    assert usage.returncode == 2
+    assert usage.stderr.endswith("greeter: error: the following arguments are required: name\n")

@@ -1,0 +1,433 @@
+"""Every ```python block of README.md and docs/*.md runs here, so the documentation cannot drift.
+
+The blocks are read from the Markdown source. An HTML comment on the line before a fenced
+block (blank lines may come between) says what the block is:
+
+- No comment: a ```python block is a complete test module. It runs under ``pytester`` as
+  ``tests/test_doc.py`` of a small project holding the example greeter program of
+  ``examples/greeter`` (the ``greeter`` package, importable, and ``scripts/greet-report.py``),
+  and must pass: no failure or error, at least one passed test.
+- ``<!-- docs-test: conftest -->`` before a ```python block: the project's ``conftest.py``
+  for the test modules after it on the same page. On its own it runs with one smoke test.
+- ``<!-- docs-test: ini -->`` before an ```ini block (written as ``pytest.ini``) or a
+  ```toml block (``pyproject.toml``): the configuration for the test modules after it.
+- ``<!-- docs-test: command -->`` before a ```sh block of one ``pytest ARGS`` line: ARGS are
+  given to pytest for the test modules after it.
+- ``<!-- docs-test: subprocess -->`` before a ```python block: a test module, run by pytest in
+  a child process instead of in-process (for examples that need nothing else to hold on to
+  their results, as ``pytester``'s hook recorder does in-process).
+- ``<!-- docs-test: skip reason="..." -->`` before a ```python block: not run; reported as a
+  skip with the reason.
+
+A conftest, ini or command block replaces the earlier one of its kind on the page, and must be
+followed by a test module that uses it. Every inner pytest run has ``--strict-markers``,
+``--strict-config`` and ``-W error``, and an environment without the variables that change
+how programs print (``PYTHONUNBUFFERED``, ``PYTHONIOENCODING``, ...).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Final, Literal
+
+import pytest
+
+import pytest_runmain
+from pytest_runmain import RunRequest, RunResult
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+EXAMPLE: Final = ROOT / "examples" / "greeter"
+PAGES: Final = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+#: Options of every inner run, on top of the page's command block.
+INNER_ARGS: Final = ("-p", "no:cacheprovider", "--strict-markers", "--strict-config", "-W", "error")
+
+#: Variables that change what a documented program prints; the examples assume them unset.
+NEUTRAL_ENV: Final = (
+    "COLUMNS",
+    "FORCE_COLOR",
+    "GREETER_GREETING",
+    "NO_COLOR",
+    "PYTHONIOENCODING",
+    "PYTHONSAFEPATH",
+    "PYTHONUNBUFFERED",
+    "PYTHONUTF8",
+    "PYTHONWARNINGS",
+    "PYTHON_COLORS",
+)
+
+#: What a conftest block runs with when it is the case under test.
+SMOKE_TEST: Final = """\
+def test_smoke(run_module):
+    assert run_module("greeter", "Ada").returncode == 0
+"""
+
+_FENCE: Final = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
+_DIRECTIVE: Final = re.compile(r"^\s*<!--\s*docs-test:\s*(?P<kind>[\w-]+)(?P<params>.*?)\s*-->\s*$")
+_PARAM: Final = re.compile(r'(\w+)="([^"]*)"')
+_PYTHON: Final = frozenset({"python", "py"})
+_CONFIG_FILES: Final = {"ini": "pytest.ini", "toml": "pyproject.toml"}
+
+BlockKind = Literal["test", "conftest", "skip"]
+
+
+@dataclass(frozen=True)
+class DocBlock:
+    """One ```python block and the page's settings in force where it stands."""
+
+    page: str
+    #: 1-based, among the page's ```python blocks.
+    index: int
+    #: The line of the opening fence, 1-based.
+    line: int
+    kind: BlockKind
+    source: str
+    reason: str = ""
+    conftest: str | None = None
+    #: (file name, text) of the configuration file.
+    config: tuple[str, str] | None = None
+    args: tuple[str, ...] = ()
+    #: Whether pytest runs the block in a child process.
+    subprocess: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.page}:{self.index}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}, line {self.line}"
+
+
+@dataclass
+class _Settings:
+    """The conftest, configuration and command in force on a page, and whether each was used."""
+
+    conftest: str | None = None
+    config: tuple[str, str] | None = None
+    args: tuple[str, ...] = ()
+    unused: dict[str, int] = field(default_factory=dict)
+
+
+def _fenced_blocks(text: str) -> tuple[list[tuple[int, str, str, str | None]], list[str]]:
+    """(line, language, content, directive line) of each fenced block, and markup problems."""
+    blocks: list[tuple[int, str, str, str | None]] = []
+    problems: list[str] = []
+    lines = text.splitlines()
+    directive: tuple[int, str] | None = None
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        opening = _FENCE.match(line)
+        if opening is None:
+            if _DIRECTIVE.match(line) or (line.lstrip().startswith("<!--") and "docs-test" in line):
+                if directive is not None:
+                    problems.append(f"line {directive[0]}: directive not followed by a code block")
+                directive = (number, line)
+                if not _DIRECTIVE.match(line):
+                    problems.append(f"line {number}: malformed docs-test comment: {line.strip()!r}")
+                    directive = None
+            elif line.strip() and directive is not None:
+                problems.append(f"line {directive[0]}: directive not followed by a code block")
+                directive = None
+            continue
+        indent, fence = opening["indent"], opening["fence"]
+        start = number
+        content = []
+        while number < len(lines) and not lines[number].strip().startswith(fence):
+            body = lines[number]
+            content.append(body[len(indent) :] if body.startswith(indent) else body.lstrip())
+            number += 1
+        if number == len(lines):
+            problems.append(f"line {start}: code block never closed")
+        number += 1
+        source = "\n".join(content) + "\n"
+        blocks.append((start, opening["lang"].lower(), source, directive[1] if directive else None))
+        directive = None
+    if directive is not None:
+        problems.append(f"line {directive[0]}: directive not followed by a code block")
+    return blocks, problems
+
+
+def parse_page(text: str, page: str) -> tuple[list[DocBlock], list[str]]:
+    """The ```python blocks of one Markdown page, and what is wrong with its docs-test markup."""
+    fenced, problems = _fenced_blocks(text)
+    settings = _Settings()
+    blocks: list[DocBlock] = []
+    for line, lang, source, directive in fenced:
+        kind, params = "", {}
+        if directive is not None:
+            match = _DIRECTIVE.match(directive)
+            assert match is not None
+            kind = match["kind"]
+            params = dict(_PARAM.findall(match["params"]))
+        problem = _take_setting(settings, kind, lang, source, line)
+        if problem:
+            problems.append(f"line {line}: {problem}")
+            continue
+        if kind in ("ini", "command") or lang not in _PYTHON:
+            continue
+        if kind == "skip" and not params.get("reason"):
+            problems.append(f'line {line}: a skipped block needs reason="..."')
+        block_kind: BlockKind = (
+            "skip" if kind == "skip" else "conftest" if kind == "conftest" else "test"
+        )
+        block = DocBlock(
+            page=page,
+            index=sum(b.page == page for b in blocks) + 1,
+            line=line,
+            kind=block_kind,
+            source=source,
+            reason=params.get("reason", ""),
+            conftest=settings.conftest,
+            config=settings.config,
+            args=settings.args,
+            subprocess=kind == "subprocess",
+        )
+        if block_kind == "conftest":
+            block = replace(block, conftest=source)
+            settings.conftest = source
+            settings.unused["conftest"] = line
+        elif block_kind == "test":
+            settings.unused.clear()
+        blocks.append(block)
+    problems += [
+        f"line {line}: {kind} block is not followed by a test module that uses it"
+        for kind, line in settings.unused.items()
+    ]
+    return blocks, problems
+
+
+def _take_setting(settings: _Settings, kind: str, lang: str, source: str, line: int) -> str:
+    """Record an ini or command block in *settings*; return a problem, or "" when it is fine."""
+    if kind == "":
+        return ""
+    if kind in ("conftest", "skip", "subprocess"):
+        return "" if lang in _PYTHON else f"{kind} directive on a ```{lang} block"
+    if kind == "ini":
+        if lang not in _CONFIG_FILES:
+            return f"ini directive on a ```{lang} block (expected ini or toml)"
+        settings.config = (_CONFIG_FILES[lang], source)
+    elif kind == "command":
+        words = shlex.split(source)
+        if source.count("\n") != 1 or not words or words[0] != "pytest":
+            return "a command block must be one line: pytest ARGS"
+        settings.args = tuple(words[1:])
+    else:
+        return f"unknown docs-test directive {kind!r}"
+    settings.unused[kind] = line
+    return ""
+
+
+def _collect() -> tuple[list[DocBlock], dict[str, list[str]]]:
+    blocks: list[DocBlock] = []
+    problems: dict[str, list[str]] = {}
+    for path in PAGES:
+        page = path.relative_to(ROOT).as_posix()
+        page_blocks, page_problems = parse_page(path.read_text(encoding="utf-8"), page)
+        blocks += page_blocks
+        if page_problems:
+            problems[page] = page_problems
+    return blocks, problems
+
+
+BLOCKS, PROBLEMS = _collect()
+
+
+def _params() -> list[object]:
+    params = []
+    for block in BLOCKS:
+        marks = [pytest.mark.skip(reason=block.reason)] if block.kind == "skip" else []
+        params.append(pytest.param(block, id=block.id, marks=marks))
+    return params
+
+
+def make_project(pytester: pytest.Pytester, block: DocBlock) -> None:
+    """The example program, the block's page settings, and the test module to run."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("greeter", "scripts"):
+        shutil.copytree(EXAMPLE / name, pytester.path / name, ignore=ignore)
+    config_name, config_text = block.config or ("pytest.ini", "[pytest]\n")
+    (pytester.path / config_name).write_text(config_text, encoding="utf-8")
+    if block.conftest is not None:
+        (pytester.path / "conftest.py").write_text(block.conftest, encoding="utf-8")
+    tests = pytester.path / "tests"
+    tests.mkdir()
+    test_source = SMOKE_TEST if block.kind == "conftest" else block.source
+    (tests / "test_doc.py").write_text(test_source, encoding="utf-8")
+    pytester.syspathinsert()
+
+
+@pytest.mark.parametrize("block", _params())
+def test_block(block: DocBlock, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in NEUTRAL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    make_project(pytester, block)
+    run = pytester.runpytest_subprocess if block.subprocess else pytester.runpytest_inprocess
+    result = run(*INNER_ARGS, *block.args)
+    output = "\n".join([*result.outlines, *result.errlines])
+    assert result.ret == pytest.ExitCode.OK, f"{block.where}: pytest exited {result.ret}\n{output}"
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 1, f"{block.where}: no test passed\n{output}"
+    failures = (outcomes.get("failed", 0), outcomes.get("errors", 0))
+    assert failures == (0, 0), f"{block.where}: failed, errors: {failures}\n{output}"
+
+
+# --- the docs-test markup and the links between pages ------------------------------------------
+
+
+def test_markup_is_valid() -> None:
+    assert PROBLEMS == {}
+
+
+def test_readme_quick_example_runs() -> None:
+    readme = [block for block in BLOCKS if block.page == "README.md"]
+    assert readme, "README.md has no ```python block"
+    assert readme[0].kind == "test", "the README's first example must run as a test module"
+
+
+def test_every_page_is_linked_from_the_index() -> None:
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md") if p.name != "index.md")
+    assert [name for name in pages if f"]({name})" not in index] == []
+
+
+_LINK: Final = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_relative_links_resolve(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    targets = [m["target"] for m in _LINK.finditer(text)]
+    local = [t.partition("#")[0] for t in targets if not re.match(r"[a-z]+:|#", t)]
+    assert [t for t in local if not (page.parent / t).exists()] == []
+
+
+# --- the reference pages name everything the code offers -------------------------------------
+
+
+def _page(name: str) -> str:
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+def _undocumented(names: Iterable[str], text: str) -> list[str]:
+    """The *names* that *text* never shows in code: `name`, `x.name`, `--name VALUE`..."""
+    return sorted(n for n in set(names) if not re.search(rf"[`.]{re.escape(n)}(?!\w)", text))
+
+
+def test_every_ini_and_command_line_option_is_documented(pytester: pytest.Pytester) -> None:
+    help_text = pytester.runpytest_inprocess("--help").stdout.str()
+    options = re.findall(r"--runmain-[a-z-]+", help_text)
+    ini_options = re.findall(r"^\s+(runmain_\w+)\b", help_text, flags=re.MULTILINE)
+    assert options
+    assert ini_options
+    assert _undocumented([*options, *ini_options], _page("configuration.md")) == []
+
+
+def test_every_run_setting_is_documented() -> None:
+    settings = [f.name for f in fields(RunRequest) if f.name not in ("kind", "target", "args")]
+    assert _undocumented(settings, _page("configuration.md")) == []
+    assert _undocumented([f.name for f in fields(RunRequest)], _page("hooks.md")) == []
+
+
+def test_every_result_attribute_is_documented() -> None:
+    public = [name for name in vars(RunResult) if not name.startswith("_")]
+    assert _undocumented([*public, *(f.name for f in fields(RunResult))], _page("results.md")) == []
+
+
+def test_every_public_name_is_documented() -> None:
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    names = [name for name in pytest_runmain.__all__ if not name.startswith("__")]
+    assert [name for name in names if not re.search(rf"\b{name}\b", text)] == []
+
+
+# --- the parser itself ---------------------------------------------------------------------------
+
+
+def test_parser_reads_kinds_settings_and_indices() -> None:
+    text = """\
+Some prose.
+
+<!-- docs-test: ini -->
+```ini
+[pytest]
+runmain_tty = true
+```
+
+<!-- docs-test: command -->
+```sh
+pytest --runmain-columns 99
+```
+
+<!-- docs-test: conftest -->
+
+```python
+HOOKED = True
+```
+
+```python
+def test_one(): pass
+```
+
+<!-- docs-test: skip reason="shows a failure" -->
+```python
+def test_fails(): assert False
+```
+
+<!-- docs-test: subprocess -->
+```python
+def test_two(): pass
+```
+
+```sh
+echo "not python: ignored"
+```
+"""
+    blocks, problems = parse_page(text, "page.md")
+    assert problems == []
+    assert [(b.index, b.kind, b.line, b.subprocess) for b in blocks] == [
+        (1, "conftest", 16, False),
+        (2, "test", 20, False),
+        (3, "skip", 25, False),
+        (4, "test", 30, True),
+    ]
+    test = blocks[1]
+    assert test.config == ("pytest.ini", "[pytest]\nrunmain_tty = true\n")
+    assert test.args == ("--runmain-columns", "99")
+    assert test.conftest == "HOOKED = True\n"
+    assert test.source == "def test_one(): pass\n"
+    assert blocks[2].reason == "shows a failure"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("<!-- docs-test: conftst -->\n```python\nx = 1\n```\n", "unknown docs-test directive"),
+        ("<!-- docs-test: skip -->\n```python\nx = 1\n```\n", "needs reason"),
+        ("<!-- docs-test skip -->\n```python\nx = 1\n```\n", "malformed"),
+        ("<!-- docs-test: ini -->\nprose\n```ini\n[pytest]\n```\n", "not followed by a code"),
+        ("<!-- docs-test: ini -->\n```python\nx = 1\n```\n", "expected ini or toml"),
+        ("<!-- docs-test: command -->\n```sh\ntox -e py\n```\n", "one line: pytest ARGS"),
+        ("<!-- docs-test: conftest -->\n```python\nx = 1\n```\n", "not followed by a test"),
+        ("```python\nx = 1\n", "never closed"),
+    ],
+    ids=[
+        "unknown",
+        "skip-without-reason",
+        "no-colon",
+        "prose-between",
+        "ini-on-python",
+        "command-not-pytest",
+        "unused-conftest",
+        "unclosed",
+    ],
+)
+def test_parser_reports_bad_markup(text: str, problem: str) -> None:
+    _, problems = parse_page(text, "page.md")
+    assert any(problem in p for p in problems), problems
