@@ -113,24 +113,27 @@ def test_precedence_of_every_level(project: pytest.Pytester) -> None:
 
 def test_command_line_beats_ini(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nrunmain_columns = 11\nrunmain_env = RM_A=ini\n")
+    # Two test files, not one rewritten: a rewrite within the same second can be served from
+    # the bytecode cache of the first (same size, same mtime) when bytecode is written.
     project.makepyfile(
-        test_it="""
+        test_cli="""
         def test_it(show):
             assert show()["columns"] == "22"
             assert show()["env"] == str({"RM_A": "cli"})
         """
     )
-    project.runpytest_inprocess("--runmain-columns=22", "--runmain-env=RM_A=cli").assert_outcomes(
-        passed=1
+    result = project.runpytest_inprocess(
+        "--runmain-columns=22", "--runmain-env=RM_A=cli", "test_cli.py"
     )
+    result.assert_outcomes(passed=1)
     project.makepyfile(
-        test_it="""
+        test_ini="""
         def test_it(show):
             assert show()["columns"] == "11"
             assert show()["env"] == str({"RM_A": "ini"})
         """
     )
-    project.runpytest_inprocess().assert_outcomes(passed=1)
+    project.runpytest_inprocess("test_ini.py").assert_outcomes(passed=1)
 
 
 def test_cwd_from_ini_is_relative_to_rootdir(project: pytest.Pytester) -> None:
