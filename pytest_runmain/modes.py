@@ -25,8 +25,9 @@ class ModeMismatchError(AssertionError):
             f"{inprocess.command} ended differently in-process and in a subprocess:\n"
             + "\n".join(differences)
         )
-        #: The two results.
+        #: The in-process result.
         self.inprocess = inprocess
+        #: The subprocess result.
         self.subprocess = subprocess
 
 
