@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import write_files
 
 APP = {
     "app/__init__.py": "",
@@ -20,10 +21,7 @@ print(greet(), os.environ.get("APP_MODE", "-"), sys.argv[1:])
 
 @pytest.fixture
 def app(pytester: pytest.Pytester) -> pytest.Pytester:
-    for path, text in APP.items():
-        target = pytester.path / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+    write_files(pytester.path, APP)
     pytester.makeini("[pytest]\nfilterwarnings = error\npythonpath = .\n")
     return pytester
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import write_files
 
 CLI_PACKAGE = {
     "cli/__init__.py": "",
@@ -24,10 +25,7 @@ sys.exit(0 if name != "nobody" else "no one to greet")
 
 @pytest.fixture
 def cli_project(pytester: pytest.Pytester) -> pytest.Pytester:
-    for path, text in CLI_PACKAGE.items():
-        target = pytester.path / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+    write_files(pytester.path, CLI_PACKAGE)
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
     return pytester
 
