@@ -15,4 +15,4 @@ def main_thread() -> None:
     the plugin then says so itself (see test_modes), and these tests cannot run.
     """
     if threading.current_thread() is not threading.main_thread():
-        pytest.skip("needs the main thread; this pytest-xdist runs tests in a worker thread")
+        pytest.skip(reason="needs the main thread; this pytest-xdist runs tests in a worker thread")

@@ -250,7 +250,6 @@ def test_session_mode_from_the_command_line(pytester: pytest.Pytester) -> None:
 
 def test_subprocess_runs_are_measured_by_coverage(pytester: pytest.Pytester) -> None:
     """With coverage's ``patch = subprocess``, pytest-cov measures subprocess-mode runs."""
-    pytest.importorskip("pytest_cov")
     pytester.makefile(".cfg", setup="[coverage:run]\npatch = subprocess\n")
     pytester.makepyfile(
         cli="import sys\nif sys.argv[1:]:\n    print('branch taken')\nelse:\n    print('no')\n",
