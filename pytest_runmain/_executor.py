@@ -23,7 +23,7 @@ from typing import Any, Literal, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
-from pytest_runmain._exit import report_ending, with_line_numbers
+from pytest_runmain._exit import report_ending
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
 from pytest_runmain._isolation import (
     Cwd,
@@ -304,7 +304,7 @@ def run_main(
                         )
                 except BaseException as exc:
                     if isinstance(exc, (TargetError, *passthrough)) and not hard_exits.called:
-                        raise exc.with_traceback(with_line_numbers(exc.__traceback__)) from None
+                        raise
                     exception = exc
                 if not hard_exits.called and not (time_limit and time_limit.expired):
                     returncode = _end(

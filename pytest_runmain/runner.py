@@ -16,6 +16,7 @@ from typing import Any, Final, Literal, Protocol, final
 
 from pytest_runmain._capture import stdio_encoding
 from pytest_runmain._executor import Launch, run_main
+from pytest_runmain._exit import with_line_numbers
 from pytest_runmain._isolation import merged_environ
 from pytest_runmain._options import (
     OPTION_NAMES,
@@ -274,16 +275,21 @@ class Runner:
                 "thread; run it with mode='subprocess'"
             )
         start = time.perf_counter()
-        outcome = run_main(
-            Launch(request.kind, request.target, tuple(request.args)),
-            stdin=request.stdin,
-            env=_run_env(request),
-            cwd=request.cwd,
-            tty=request.tty,
-            fd_capture=request.capture == "fd",
-            timeout=request.timeout,
-            passthrough=self._passthrough,
-        )
+        try:
+            outcome = run_main(
+                Launch(request.kind, request.target, tuple(request.args)),
+                stdin=request.stdin,
+                env=_run_env(request),
+                cwd=request.cwd,
+                tty=request.tty,
+                fd_capture=request.capture == "fd",
+                timeout=request.timeout,
+                passthrough=self._passthrough,
+            )
+        except self._passthrough as exc:
+            # A signal handler's exception (pytest-timeout's) can carry entries without a
+            # line number, which pytest's report cannot show.
+            raise exc.with_traceback(with_line_numbers(exc.__traceback__)) from None
         capture = outcome.capture
         return RunResult(
             kind=request.kind,
