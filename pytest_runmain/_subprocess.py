@@ -51,10 +51,26 @@ def child_command(kind: str, target: str, args: tuple[str, ...]) -> list[str]:
     return [sys.executable, target, *args]
 
 
+#: The variables that decide a new interpreter's ``sys.path`` (past its first entry).
+_PATH_VARIABLES: Final = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONPLATLIBDIR",
+    "PYTHONNOUSERSITE",
+    "PYTHONUSERBASE",
+    "PYTHONSAFEPATH",
+    "HOME",
+)
+
+
 @functools.cache
-def _fresh_sys_path(env_key: str) -> tuple[str, ...]:
-    """``sys.path`` of a new interpreter started with the environment named by *env_key*."""
-    env = json.loads(env_key)
+def _fresh_sys_path(path_variables: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """``sys.path`` of a new interpreter whose path variables are *path_variables*.
+
+    Cached by those variables only: runs whose environments differ otherwise share one probe.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _PATH_VARIABLES}
+    env.update(path_variables)
     probe = subprocess.run(
         [sys.executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
         env=env,
@@ -67,7 +83,8 @@ def _fresh_sys_path(env_key: str) -> tuple[str, ...]:
 
 def child_environ(env: Mapping[str, str]) -> dict[str, str]:
     """*env* with ``PYTHONPATH`` extended by what this process's ``sys.path`` adds."""
-    fresh = set(_fresh_sys_path(json.dumps(dict(sorted(env.items())))))
+    path_variables = tuple((name, env[name]) for name in _PATH_VARIABLES if name in env)
+    fresh = set(_fresh_sys_path(path_variables))
     extra = [p for p in sys.path if p and p not in fresh and os.path.exists(p)]
     if not extra:
         return dict(env)
