@@ -1168,6 +1168,7 @@ print(threading.current_thread().name, threading.active_count())
 """
 
 
+@pytest.mark.usefixtures("main_thread")  # the program's main thread is the test's thread
 def test_thread_default_names_after_another_run(cli: Cli) -> None:
     write(cli.root, {"prog.py": THREAD_NAMES})
     cli.run("prog.py")

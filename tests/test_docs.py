@@ -43,6 +43,7 @@ import importlib.util
 import re
 import shlex
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -360,7 +361,11 @@ def test_block(block: DocBlock, pytester: pytest.Pytester, monkeypatch: pytest.M
     for name in NEUTRAL_ENV:
         monkeypatch.delenv(name, raising=False)
     make_project(pytester, block)
-    run = pytester.runpytest_subprocess if block.subprocess else pytester.runpytest_inprocess
+    # Off the main thread (pytest-xdist before 3.5 may run tests there) an inner session run
+    # in-process could not use signals or time limits: it gets its own process and main thread.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    inprocess = in_main_thread and not block.subprocess
+    run = pytester.runpytest_inprocess if inprocess else pytester.runpytest_subprocess
     result = run(*INNER_ARGS, *block.args)
     output = "\n".join([*result.outlines, *result.errlines])
     assert result.ret == pytest.ExitCode.OK, f"{block.where}: pytest exited {result.ret}\n{output}"

@@ -115,6 +115,11 @@ def test_caplog_sees_the_program_records(app: pytest.Pytester) -> None:
 
 
 def test_pytest_timeout_stops_a_looping_program(app: pytest.Pytester) -> None:
+    """pytest-timeout's signal method needs the main thread: the inner session gets its own.
+
+    In-process, the inner session would run in the thread running this test, which a
+    pytest-xdist before 3.5 may make a worker thread; the timer would then never fire.
+    """
     app.makepyfile(
         test_it="""
         import pytest, signal
@@ -127,7 +132,7 @@ def test_pytest_timeout_stops_a_looping_program(app: pytest.Pytester) -> None:
             assert run_module("app").returncode == 0
         """
     )
-    result = app.runpytest_inprocess()
+    result = app.runpytest_subprocess()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*Failed: Timeout*>1.0s*"])
 

@@ -341,8 +341,12 @@ def test_second_run_behaves_like_the_first(run_path):
     assert (result.stdout, result.stderr) == ("", "WARNING:root:configured\\n")
 """
 
+# The SIGTERM handler is only installed in the main thread, where Python allows it: the `-n 2`
+# case runs its inner session under the installed pytest-xdist, and before 3.5 (the
+# py310-pytestmin env) a worker runs its tests in the main thread or in another one, varying
+# from run to run. The other changes are made and must be put back either way.
 LEAKY_PROGRAM = """
-import colorsys, logging, os, signal, sys
+import colorsys, logging, os, signal, sys, threading
 
 class Wrapper:
     def __init__(self, stream):
@@ -355,7 +359,8 @@ class Wrapper:
 logging.basicConfig()
 sys.stdout = Wrapper(sys.stdout)
 sys.stderr = Wrapper(sys.stderr)
-signal.signal(signal.SIGTERM, lambda *a: None)
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, lambda *a: None)
 os.chdir("/")
 sys.path.insert(0, "/nowhere")
 os.environ["LEAKY"] = "1"
@@ -370,6 +375,25 @@ def test_programs_changing_global_state_leave_later_tests_unaffected(
 ) -> None:
     pytester.makepyfile(leaky=LEAKY_PROGRAM, test_it=LATER_TESTS_UNAFFECTED)
     result = pytester.runpytest_subprocess(*options)
+    result.assert_outcomes(passed=3)
+
+
+def test_programs_changing_global_state_off_the_main_thread(pytester: pytest.Pytester) -> None:
+    """The same session with its tests in a thread, as a pytest-xdist before 3.5 may run them.
+
+    Whether such a worker runs its tests in the main thread varies from run to run; here they
+    always run in another one, so that path is tested every time.
+    """
+    pytester.makepyfile(leaky=LEAKY_PROGRAM, test_it=LATER_TESTS_UNAFFECTED)
+    session = (
+        "import sys, threading, pytest\n"
+        "codes = []\n"
+        "args = ['-p', 'no:cacheprovider', '-p', 'no:faulthandler', 'test_it.py']\n"
+        "thread = threading.Thread(target=lambda: codes.append(pytest.main(args)))\n"
+        "thread.start(); thread.join()\n"
+        "sys.exit(int(codes[0]))\n"
+    )
+    result = pytester.run(sys.executable, "-c", session)
     result.assert_outcomes(passed=3)
 
 
