@@ -1,4 +1,10 @@
-"""Run options: their names, checks, and how layers of configuration merge into one request.
+"""Run options: one table of them, their checks, and how layers of configuration merge.
+
+Every run option is one row of :data:`OPTIONS`: its name, the check its values pass, and, where
+the ini file and the command line can set it, how they spell it. The plugin generates its ini
+and command-line options and the marker's help from the table; :class:`RunOptions` types the
+keyword arguments of the calls and :class:`RunRequest` holds a configured run (a test checks
+that the three agree).
 
 A run is configured, lowest precedence first, by ini options, command-line options, ``runmain``
 markers on the module, the class and the function, and the keyword arguments of the call. Each
@@ -10,24 +16,68 @@ from the call when it gives any, else from the closest marker that has positiona
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, final
+from pathlib import Path
+from typing import Any, Final, Literal, TypedDict, final, get_args
 
 __all__ = [
+    "NOT_SET",
+    "OPTIONS",
     "OPTION_NAMES",
+    "Capture",
+    "IsolationMode",
+    "Mode",
     "OptionError",
+    "RunOption",
+    "RunOptions",
     "RunRequest",
+    "Setting",
+    "StrPath",
+    "TargetKind",
+    "Unpack",
     "check_args",
     "check_option",
     "merge_layers",
+    "setting_value",
 ]
 
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:
+    from typing_extensions import Unpack
+
 TargetKind = Literal["module", "path"]
+#: What a leak (state a run left that could not be put back) does.
+IsolationMode = Literal["fail", "warn", "off"]
+#: Where a run happens.
+Mode = Literal["inprocess", "subprocess", "both"]
+#: What an in-process run captures.
+Capture = Literal["sys", "fd"]
+StrPath = str | os.PathLike[str]
 
 
 class OptionError(TypeError):
     """A run option has a wrong name, type or value; the message says which and where."""
+
+
+class RunOptions(TypedDict, total=False):
+    """The keyword options of ``run_module``, ``run_path`` and ``run_main`` calls.
+
+    Each is optional: one the call does not give takes the configured value (markers, ini and
+    command-line options), or the default of :class:`RunRequest`.
+    """
+
+    stdin: str | bytes | None
+    env: Mapping[str, str | None]
+    cwd: StrPath | None
+    tty: bool
+    columns: int | None
+    isolation: IsolationMode
+    mode: Mode
+    timeout: float | None
+    capture: Capture
 
 
 @final
@@ -56,15 +106,15 @@ class RunRequest:
     columns: int | None = None
     #: What a leak (state the run left that could not be put back) does: ``"fail"`` the
     #: test, ``"warn"``, or ``"off"`` (only recorded in the result).
-    isolation: Literal["fail", "warn", "off"] = "fail"
+    isolation: IsolationMode = "fail"
     #: Where the program runs: ``"inprocess"``, ``"subprocess"`` (``sys.executable``), or
     #: ``"both"`` (each run both ways, compared; the in-process result is returned).
-    mode: Literal["inprocess", "subprocess", "both"] = "inprocess"
+    mode: Mode = "inprocess"
     #: Seconds after which the run is stopped (None: no limit).
     timeout: float | None = None
     #: ``"sys"``: capture ``sys.stdout``/``sys.stderr``; ``"fd"``: file descriptors 1 and 2
     #: too (output of C code and child processes), for in-process runs.
-    capture: Literal["sys", "fd"] = "sys"
+    capture: Capture = "sys"
 
     @property
     def command(self) -> str:
@@ -144,29 +194,162 @@ def _check_timeout(value: object, where: str) -> float | None:
     return float(value)
 
 
-_CHECKS: Final[Mapping[str, Callable[[object, str], Any]]] = {
-    "stdin": _check_stdin,
-    "env": _check_env,
-    "cwd": _check_cwd,
-    "tty": _check_tty,
-    "columns": _check_columns,
-    "isolation": _choice("isolation", ("fail", "warn", "off")),
-    "mode": _choice("mode", ("inprocess", "subprocess", "both")),
-    "timeout": _check_timeout,
-    "capture": _choice("capture", ("sys", "fd")),
-}
+#: How the ini file and the command line spell an option's value: ``"env"`` NAME=VALUE entries
+#: (an ini line list, a repeatable flag), ``"dir"`` a directory relative to the layer's base
+#: directory, ``"flag"`` a boolean (ini ``bool``, a flag without a value), ``"int"`` and
+#: ``"float"`` numbers, ``"choice"`` one of the option's choices.
+Setting = Literal["env", "dir", "flag", "int", "float", "choice"]
+
+
+@final
+@dataclass(frozen=True)
+class RunOption:
+    """One run option: its check and, where the configuration may set it, how it is spelled."""
+
+    #: The keyword of the calls, the marker and :class:`RunRequest`.
+    name: str
+    #: Checks and normalises a value; raises :class:`OptionError` with the given prefix.
+    check: Callable[[object, str], Any]
+    #: What it does: the help of its ini and command-line options (a phrase, no period).
+    help: str
+    #: How ``runmain_NAME`` and ``--runmain-NAME`` spell it; None: only calls and markers set it.
+    setting: Setting | None = None
+    #: The command line's placeholder for the value.
+    metavar: str | None = None
+    #: The values a ``"choice"`` option takes.
+    choices: tuple[str, ...] = ()
+    #: What an ini or command-line value must be, for their error messages.
+    expected: str = ""
+
+    @property
+    def ini_name(self) -> str:
+        return f"runmain_{self.name}"
+
+    @property
+    def flag(self) -> str:
+        return f"--runmain-{self.name}"
+
+    @property
+    def dest(self) -> str:
+        """The attribute of ``config.option`` that holds the command-line value."""
+        return f"runmain_{self.name}"
+
+
+def _choice_option(name: str, kind: Any, help: str, metavar: str) -> RunOption:
+    choices: tuple[str, ...] = get_args(kind)
+    return RunOption(name, _choice(name, choices), help, "choice", metavar, choices)
+
+
+#: Every run option, in the order help texts and messages list them.
+OPTIONS: Final[tuple[RunOption, ...]] = (
+    RunOption("stdin", _check_stdin, "The program's standard input (str or bytes)"),
+    RunOption(
+        "env",
+        _check_env,
+        "Environment variables for every run",
+        "env",
+        "NAME=VALUE",
+        expected="NAME=VALUE",
+    ),
+    RunOption("cwd", _check_cwd, "Working directory of every run", "dir", "DIR"),
+    RunOption(
+        "tty", _check_tty, "Make the standard streams of every run say they are a terminal", "flag"
+    ),
+    RunOption(
+        "columns",
+        _check_columns,
+        "Terminal width every run sees through COLUMNS and shutil.get_terminal_size",
+        "int",
+        "N",
+        expected="a positive int",
+    ),
+    _choice_option(
+        "isolation",
+        IsolationMode,
+        "What state a run leaves behind (threads, open files) does: fail the test, warn, or only "
+        "record it in the result (default: fail)",
+        "MODE",
+    ),
+    _choice_option(
+        "mode",
+        Mode,
+        "Where every run happens: in this process (default), in a subprocess, or both ways "
+        "compared",
+        "MODE",
+    ),
+    RunOption(
+        "timeout",
+        _check_timeout,
+        "Stop every run after this many seconds",
+        "float",
+        "SECONDS",
+        expected="a number of seconds",
+    ),
+    _choice_option(
+        "capture",
+        Capture,
+        "Capture sys.stdout/sys.stderr (default) or also file descriptors 1 and 2 (fd)",
+        "MODE",
+    ),
+)
+_BY_NAME: Final[Mapping[str, RunOption]] = {option.name: option for option in OPTIONS}
 
 #: The keyword options a call, a marker or the configuration can set.
-OPTION_NAMES: Final = frozenset(_CHECKS)
+OPTION_NAMES: Final = frozenset(_BY_NAME)
 
 
 def check_option(name: str, value: object, where: str) -> Any:
     """*value* checked (and normalised) as option *name*; *where* prefixes the error message."""
-    check = _CHECKS.get(name)
-    if check is None:
+    option = _BY_NAME.get(name)
+    if option is None:
         known = ", ".join(sorted(OPTION_NAMES))
         raise OptionError(f"{where}: unknown option {name!r} (known options: {known})")
-    return check(value, where)
+    return option.check(value, where)
+
+
+@final
+class _NotSet:
+    """What :func:`setting_value` gives for a value the configuration leaves unset."""
+
+    def __repr__(self) -> str:
+        return "NOT_SET"
+
+
+NOT_SET: Final = _NotSet()
+
+
+def setting_value(option: RunOption, raw: Any, base: StrPath, source: str) -> Any:
+    """The value an ini or command-line setting gives *option*, or :data:`NOT_SET`.
+
+    *raw* is what the configuration holds: the text of a string ini option or of a command-line
+    value, the list of a line-list or repeated option, a bool, or a number argparse already
+    converted; empty text and None leave the option unset. A ``"dir"`` is taken relative to
+    *base*. A malformed value raises :class:`OptionError` naming *source*.
+    """
+    if option.setting == "env":
+        return _env_assignments(raw, source)
+    if option.setting == "flag":
+        return True if raw else NOT_SET
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return NOT_SET
+    if option.setting == "dir":
+        return str(Path(base) / raw)
+    if option.setting in ("int", "float") and isinstance(raw, str):
+        try:
+            return int(raw) if option.setting == "int" else float(raw)
+        except ValueError:
+            raise OptionError(f"{source}: expected {option.expected}, got {raw!r}") from None
+    return raw
+
+
+def _env_assignments(entries: Iterable[str], source: str) -> dict[str, str]:
+    env = {}
+    for entry in entries:
+        name, sep, value = entry.partition("=")
+        if not sep or not name:
+            raise OptionError(f"{source}: expected NAME=VALUE, got {entry!r}")
+        env[name] = value
+    return env
 
 
 def check_args(args: Iterable[object], where: str) -> list[str]:

@@ -21,7 +21,8 @@ def pytest_runmain_before_run(request: RunRequest, item: pytest.Item) -> None:
 
     *request* holds everything the run is configured with, the configuration, markers and
     call arguments already merged: ``kind`` and ``target``, ``args`` (the program's
-    arguments), ``stdin``, ``env``, ``cwd``, ``tty`` and ``columns``. Assign or mutate its
+    arguments), and one field per run option: ``stdin``, ``env``, ``cwd``, ``tty``,
+    ``columns``, ``isolation``, ``mode``, ``timeout`` and ``capture``. Assign or mutate its
     fields to change the run; it is checked again afterwards. *item* is the test making the
     run. Every implementation is called, in the usual hook order.
     """

@@ -9,14 +9,23 @@ at configure time; markers are checked at collection time, so a typo fails the s
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Final
 
 import pytest
 
 from pytest_runmain import hookspec, targets
-from pytest_runmain._options import OptionError, check_args, check_option
+from pytest_runmain._options import (
+    NOT_SET,
+    OPTIONS,
+    OptionError,
+    RunOption,
+    Setting,
+    check_args,
+    check_option,
+    setting_value,
+)
 from pytest_runmain.checks import StateLeakError, leak_warning, state_unchanged
 from pytest_runmain.runner import RunModule, Runner, RunPath
 from pytest_runmain.targets import (
@@ -48,9 +57,9 @@ __all__ = [
 
 MARKER: Final = "runmain"
 _MARKER_HELP: Final = (
-    "runmain(*args, **options): the program arguments and run options (stdin, env, cwd, tty, "
-    "columns, isolation, mode, timeout, capture) of the run_module/run_path calls of this "
-    "test; the call's own arguments win"
+    "runmain(*args, **options): the program arguments and run options "
+    f"({', '.join(option.name for option in OPTIONS)}) of the run_module/run_path calls of "
+    "this test; the call's own arguments win"
 )
 #: How many of a failing test's runs its report shows, newest last.
 _REPORTED_RUNS: Final = 5
@@ -70,141 +79,69 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("runmain", "pytest-runmain: run __main__ entry points in-process")
-    group.addoption(
-        "--runmain-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="Set an environment variable for every run (repeatable; NAME= sets it empty)",
-    )
-    group.addoption(
-        "--runmain-cwd",
-        metavar="DIR",
-        help="Working directory of every run, relative to the invocation directory",
-    )
-    group.addoption(
-        "--runmain-tty",
-        action="store_true",
-        default=None,
-        help="Make the standard streams of every run say they are a terminal",
-    )
-    group.addoption(
-        "--runmain-columns",
-        type=int,
-        metavar="N",
-        help="Terminal width every run sees through COLUMNS and shutil.get_terminal_size",
-    )
-    group.addoption(
-        "--runmain-isolation",
-        choices=("fail", "warn", "off"),
-        help="What state a run leaves behind (threads, open files) does: fail the test, warn, "
-        "or only record it in the result (default: fail)",
-    )
-    parser.addini(
-        "runmain_isolation",
-        default="",
-        help="What state a run leaves behind does: fail (default), warn or off",
-    )
-    group.addoption(
-        "--runmain-mode",
-        choices=("inprocess", "subprocess", "both"),
-        help="Where every run happens: in this process (default), in a subprocess, or both "
-        "ways compared",
-    )
-    parser.addini(
-        "runmain_mode", default="", help="Where runs happen: inprocess (default), subprocess, both"
-    )
-    group.addoption(
-        "--runmain-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="Stop every run after this many seconds",
-    )
-    parser.addini("runmain_timeout", default="", help="Stop every run after this many seconds")
-    group.addoption(
-        "--runmain-capture",
-        choices=("sys", "fd"),
-        help="Capture sys.stdout/sys.stderr (default) or also file descriptors 1 and 2 (fd)",
-    )
-    parser.addini(
-        "runmain_capture", default="", help="What in-process runs capture: sys (default) or fd"
-    )
-    parser.addini(
-        "runmain_env",
-        type="linelist",
-        default=[],
-        help="Environment variables for every run, one NAME=VALUE per line",
-    )
-    parser.addini(
-        "runmain_cwd", default="", help="Working directory of every run, relative to the rootdir"
-    )
-    parser.addini(
-        "runmain_tty",
-        type="bool",
-        default=False,
-        help="Make the standard streams of every run say they are a terminal",
-    )
-    parser.addini("runmain_columns", default="", help="Terminal width every run sees (COLUMNS)")
+    for option in OPTIONS:
+        if option.setting is not None:
+            group.addoption(
+                option.flag, help=_flag_help(option), **_FLAG_ARGUMENTS[option.setting](option)
+            )
+            parser.addini(option.ini_name, help=_ini_help(option), **_INI_ARGUMENTS[option.setting])
     targets.add_options(parser)
 
 
-def _env_assignments(entries: Iterable[str], source: str) -> dict[str, str]:
-    env = {}
-    for entry in entries:
-        name, sep, value = entry.partition("=")
-        if not sep or not name:
-            raise pytest.UsageError(f"{source}: expected NAME=VALUE, got {entry!r}")
-        env[name] = value
-    return env
+#: How each kind of setting is declared on the command line and in the ini file.
+_FLAG_ARGUMENTS: Final[Mapping[Setting, Callable[[RunOption], dict[str, Any]]]] = {
+    "env": lambda o: {"action": "append", "default": [], "metavar": o.metavar},
+    "dir": lambda o: {"metavar": o.metavar},
+    "flag": lambda o: {"action": "store_true", "default": None},
+    "int": lambda o: {"type": int, "metavar": o.metavar},
+    "float": lambda o: {"type": float, "metavar": o.metavar},
+    "choice": lambda o: {"choices": o.choices},
+}
+_INI_ARGUMENTS: Final[Mapping[Setting, dict[str, Any]]] = {
+    "env": {"type": "linelist", "default": []},
+    "dir": {"default": ""},
+    "flag": {"type": "bool", "default": False},
+    "int": {"default": ""},
+    "float": {"default": ""},
+    "choice": {"default": ""},
+}
 
 
-def _columns(value: str, source: str) -> int | None:
-    if not value.strip():
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise pytest.UsageError(f"{source}: expected a positive int, got {value!r}") from None
+def _flag_help(option: RunOption) -> str:
+    if option.setting == "env":
+        return f"{option.help}, one NAME=VALUE each time (repeatable; NAME= sets it empty)"
+    if option.setting == "dir":
+        return f"{option.help}, relative to the invocation directory"
+    return option.help
+
+
+def _ini_help(option: RunOption) -> str:
+    if option.setting == "env":
+        return f"{option.help}, one NAME=VALUE per line"
+    if option.setting == "dir":
+        return f"{option.help}, relative to the rootdir"
+    return option.help
 
 
 def _config_layers(config: pytest.Config) -> list[dict[str, Any]]:
     """The ini layer and the command-line layer, each with only the options it sets."""
-    ini: dict[str, Any] = {"env": _env_assignments(config.getini("runmain_env"), "runmain_env")}
-    if config.getini("runmain_cwd"):
-        ini["cwd"] = str(config.rootpath / config.getini("runmain_cwd"))
-    if config.getini("runmain_tty"):
-        ini["tty"] = True
-    ini["columns"] = _columns(config.getini("runmain_columns"), "runmain_columns")
-    for name in ("isolation", "mode", "capture"):
-        if config.getini(f"runmain_{name}"):
-            ini[name] = config.getini(f"runmain_{name}")
-    ini_timeout = config.getini("runmain_timeout")
-    if ini_timeout:
-        try:
-            ini["timeout"] = float(ini_timeout)
-        except ValueError:
-            raise pytest.UsageError(
-                f"runmain_timeout: expected a number of seconds, got {ini_timeout!r}"
-            ) from None
-    option = config.option
-    cli: dict[str, Any] = {"env": _env_assignments(option.runmain_env, "--runmain-env")}
-    if option.runmain_cwd is not None:
-        cli["cwd"] = str(config.invocation_params.dir / option.runmain_cwd)
-    if option.runmain_tty:
-        cli["tty"] = True
-    if option.runmain_columns is not None:
-        cli["columns"] = option.runmain_columns
-    for name in ("isolation", "mode", "timeout", "capture"):
-        value = getattr(option, f"runmain_{name}")
-        if value is not None:
-            cli[name] = value
-    layers = []
-    for source, layer in (("ini option", ini), ("command-line option", cli)):
-        try:
-            layers.append({k: check_option(k, v, source) for k, v in layer.items()})
-        except OptionError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return layers
+    ini: dict[str, Any] = {}
+    cli: dict[str, Any] = {}
+    try:
+        for option in OPTIONS:
+            if option.setting is None:
+                continue
+            raw = config.getini(option.ini_name)
+            value = setting_value(option, raw, config.rootpath, option.ini_name)
+            if value is not NOT_SET:
+                ini[option.name] = check_option(option.name, value, "ini option")
+            raw = getattr(config.option, option.dest)
+            value = setting_value(option, raw, config.invocation_params.dir, option.flag)
+            if value is not NOT_SET:
+                cli[option.name] = check_option(option.name, value, "command-line option")
+    except OptionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return [ini, cli]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Literal, Protocol, final
+from typing import Any, Protocol, final
 
 from pytest_runmain._capture import stdio_encoding
 from pytest_runmain._executor import Launch, run_main
@@ -20,9 +20,13 @@ from pytest_runmain._exit import with_line_numbers
 from pytest_runmain._isolation import merged_environ
 from pytest_runmain._options import (
     OPTION_NAMES,
+    IsolationMode,
     OptionError,
+    RunOptions,
     RunRequest,
+    StrPath,
     TargetKind,
+    Unpack,
     check_args,
     check_option,
     merge_layers,
@@ -30,44 +34,18 @@ from pytest_runmain._options import (
 from pytest_runmain._state import StateLeak
 from pytest_runmain._subprocess import child_command, run_child
 from pytest_runmain._timeout import timeouts_supported
-from pytest_runmain.checks import IsolationMode, StateLeakError, leak_warning
+from pytest_runmain.checks import StateLeakError, leak_warning
 from pytest_runmain.modes import compare_modes
 from pytest_runmain.result import RunResult
 
 __all__ = ["RunModule", "RunPath", "Runner", "StrPath"]
-
-StrPath = str | os.PathLike[str]
-Mode = Literal["inprocess", "subprocess", "both"]
-Capture = Literal["sys", "fd"]
-
-
-class _Unset:
-    """The default of a keyword the call did not give: the configured value applies."""
-
-    def __repr__(self) -> str:
-        return "<configured>"
-
-
-UNSET: Final = _Unset()
 
 
 class RunModule(Protocol):
     """The type of the ``run_module`` fixture, for annotating tests."""
 
     def __call__(
-        self,
-        mod_name: str,
-        /,
-        *args: StrPath,
-        stdin: str | bytes | None = ...,
-        env: Mapping[str, str | None] = ...,
-        cwd: StrPath | None = ...,
-        tty: bool = ...,
-        columns: int | None = ...,
-        isolation: IsolationMode = ...,
-        mode: Mode = ...,
-        timeout: float | None = ...,
-        capture: Capture = ...,
+        self, mod_name: str, /, *args: StrPath, **options: Unpack[RunOptions]
     ) -> RunResult: ...
 
 
@@ -75,19 +53,7 @@ class RunPath(Protocol):
     """The type of the ``run_path`` fixture, for annotating tests."""
 
     def __call__(
-        self,
-        path: StrPath,
-        /,
-        *args: StrPath,
-        stdin: str | bytes | None = ...,
-        env: Mapping[str, str | None] = ...,
-        cwd: StrPath | None = ...,
-        tty: bool = ...,
-        columns: int | None = ...,
-        isolation: IsolationMode = ...,
-        mode: Mode = ...,
-        timeout: float | None = ...,
-        capture: Capture = ...,
+        self, path: StrPath, /, *args: StrPath, **options: Unpack[RunOptions]
     ) -> RunResult: ...
 
 
@@ -132,19 +98,7 @@ class Runner:
         self.reported_leaks: list[tuple[str, StateLeak]] = []
 
     def run_module(
-        self,
-        mod_name: str,
-        /,
-        *args: StrPath,
-        stdin: str | bytes | _Unset | None = UNSET,
-        env: Mapping[str, str | None] | _Unset = UNSET,
-        cwd: StrPath | _Unset | None = UNSET,
-        tty: bool | _Unset = UNSET,
-        columns: int | _Unset | None = UNSET,
-        isolation: IsolationMode | _Unset = UNSET,
-        mode: Mode | _Unset = UNSET,
-        timeout: float | _Unset | None = UNSET,
-        capture: Capture | _Unset = UNSET,
+        self, mod_name: str, /, *args: StrPath, **options: Unpack[RunOptions]
     ) -> RunResult:
         """Run ``python -m mod_name *args`` in-process.
 
@@ -162,33 +116,10 @@ class Runner:
         __tracebackhide__ = True
         if not isinstance(mod_name, str) or not mod_name:
             raise OptionError(f"run_module needs a module name (non-empty str), got {mod_name!r}")
-        call = {
-            "stdin": stdin,
-            "env": env,
-            "cwd": cwd,
-            "tty": tty,
-            "columns": columns,
-            "isolation": isolation,
-            "mode": mode,
-            "timeout": timeout,
-            "capture": capture,
-        }
-        return self._run("module", mod_name, args, call)
+        return self._run("module", mod_name, args, options)
 
     def run_path(
-        self,
-        path: StrPath,
-        /,
-        *args: StrPath,
-        stdin: str | bytes | _Unset | None = UNSET,
-        env: Mapping[str, str | None] | _Unset = UNSET,
-        cwd: StrPath | _Unset | None = UNSET,
-        tty: bool | _Unset = UNSET,
-        columns: int | _Unset | None = UNSET,
-        isolation: IsolationMode | _Unset = UNSET,
-        mode: Mode | _Unset = UNSET,
-        timeout: float | _Unset | None = UNSET,
-        capture: Capture | _Unset = UNSET,
+        self, path: StrPath, /, *args: StrPath, **options: Unpack[RunOptions]
     ) -> RunResult:
         """Run ``python path *args`` in-process: a script, compiled file, directory or zip.
 
@@ -199,29 +130,14 @@ class Runner:
         target = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
         if not isinstance(target, str) or not target:
             raise OptionError(f"run_path needs a path (non-empty str or PathLike), got {path!r}")
-        call = {
-            "stdin": stdin,
-            "env": env,
-            "cwd": cwd,
-            "tty": tty,
-            "columns": columns,
-            "isolation": isolation,
-            "mode": mode,
-            "timeout": timeout,
-            "capture": capture,
-        }
-        return self._run("path", target, args, call)
+        return self._run("path", target, args, options)
 
     def _run(
         self, kind: TargetKind, target: str, args: tuple[object, ...], call: Mapping[str, object]
     ) -> RunResult:
         __tracebackhide__ = True
         where = f"run_{kind}({target!r})"
-        layer = {
-            name: check_option(name, value, where)
-            for name, value in call.items()
-            if value is not UNSET
-        }
+        layer = {name: check_option(name, value, where) for name, value in call.items()}
         layer["args"] = check_args(args, where)
         request = merge_layers(kind, target, [*self._layers, layer])
         return self.run(request)
