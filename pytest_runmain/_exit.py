@@ -76,8 +76,8 @@ def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
     """The status ``python`` exits with when its main code ended with *exc*.
 
     Prints to *stderr* what the interpreter prints for a ``SystemExit`` that is not an int
-    or None. Uncaught exceptions give 1, ``KeyboardInterrupt`` the shell's status of a death
-    by SIGINT (130); their traceback is :func:`report_ending`'s job.
+    or None. Uncaught exceptions give 1, ``KeyboardInterrupt`` itself (not a subclass) the
+    shell's status of a death by SIGINT (130); their traceback is :func:`report_ending`'s job.
     """
     if exc is None:
         return 0
@@ -92,7 +92,7 @@ def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
             return code & 0xFF
         stderr.write(f"{code}\n")
         return 1
-    if isinstance(exc, KeyboardInterrupt):
+    if type(exc) is KeyboardInterrupt:  # a subclass is an ordinary error to the interpreter
         return SIGINT_STATUS
     return 1
 
@@ -295,6 +295,9 @@ def report_ending(
     else:
         try:
             excepthook(type(exc), exc, strip_internal_frames(exc.__traceback__))
+        except SystemExit as hook_exit:
+            # The interpreter exits at once with a hook's SystemExit, as with the program's.
+            return exit_status(hook_exit, stderr)
         except BaseException as hook_exc:
             stderr.write("Error in sys.excepthook:\n")
             stderr.write(format_uncaught(hook_exc, as_main=False))

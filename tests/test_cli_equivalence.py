@@ -544,6 +544,12 @@ EXITS: Final = {
     "bare-raise": "raise SystemExit",
     "exception-object": "sys.exit(ValueError('as code'))",
     "oversized": "sys.exit(2**70)",
+    "c-long-max": "sys.exit(2**63 - 1)",
+    "c-long-max-plus-1": "sys.exit(2**63)",
+    "c-long-min": "sys.exit(-(2**63))",
+    "c-long-min-minus-1": "sys.exit(-(2**63) - 1)",
+    "255-plus-c-long-wrap": "sys.exit(2**32 + 255)",
+    "instance-with-empty-tuple": "raise SystemExit(())",
     "oversized-negative": "sys.exit(-(2**70))",
     "end-of-code": "pass",
     "in-finally": "try:\n    sys.exit(4)\nfinally:\n    print('finally')",
@@ -729,6 +735,15 @@ def test_keyboard_interrupt(cli: Cli, form: str, raise_it: str) -> None:
     assert real.returncode == -signal.SIGINT
     assert ours.returncode == SIGINT_STATUS
     assert_same(replace(real, returncode=SIGINT_STATUS), ours)
+
+
+@pytest.mark.parametrize("form", [*BASIC_FORMS, "directory"])
+def test_keyboard_interrupt_subclass_is_an_ordinary_error(cli: Cli, form: str) -> None:
+    """Only ``KeyboardInterrupt`` itself makes the interpreter die by SIGINT; a subclass is 1."""
+    source = "class Stop(KeyboardInterrupt):\n    pass\nprint('working')\nraise Stop('now')\n"
+    real, ours = cli.both(*FORMS[form](cli.root, source))
+    assert real.returncode == 1
+    assert_same(real, ours)
 
 
 # --------------------------------------------------------------------------------------
@@ -1203,6 +1218,19 @@ EXCEPTHOOKS: Final = {
         sys.excepthook = print
         sys.excepthook = sys.__excepthook__
         raise ValueError("default again")
+    """,
+    "exits": """\
+        import sys
+        sys.excepthook = lambda *a: sys.exit(9)
+        raise ValueError("handled by exiting")
+    """,
+    "exits-with-message": """\
+        import sys
+        def hook(*args):
+            print("hook ran")
+            sys.exit("hook says bye")
+        sys.excepthook = hook
+        raise ValueError("handled by exiting")
     """,
     "not-for-sys-exit": """\
         import sys
