@@ -21,7 +21,9 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any, Final, Literal, final
 
-__all__ = ["StdioCapture", "StreamName", "stdio_encoding"]
+from pytest_runmain._options import OptionError
+
+__all__ = ["StdioCapture", "StreamName", "encode_stdin", "stdio_encoding"]
 
 StreamName = Literal["stdout", "stderr"]
 
@@ -105,11 +107,32 @@ def _locale_name(env: Mapping[str, str]) -> str:
     return "C"
 
 
-def _codec_name(encoding: str) -> str:
+def _codec_name(encoding: str, variable: str | None = None) -> str:
+    """The canonical name of *encoding*; one named by *variable* must be a known codec."""
     try:
         return codecs.lookup(encoding).name
     except LookupError:
-        return encoding
+        if variable is None:
+            return encoding
+        raise OptionError(
+            f"{variable} names an encoding Python does not know: {encoding!r} (the real "
+            "interpreter would not start); set it to a codec name such as 'utf-8'"
+        ) from None
+
+
+def encode_stdin(stdin: str | bytes | None, encoding: str, errors: str) -> bytes | None:
+    """*stdin* as the bytes the program reads: text is encoded as the run's stdin decodes it."""
+    if not isinstance(stdin, str):
+        return stdin
+    try:
+        return stdin.encode(encoding, errors)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise OptionError(
+            f"stdin: {bad!r} at position {exc.start} cannot be encoded as {encoding} "
+            f"(errors={errors!r}), the run's stdin encoding from its locale variables and "
+            "PYTHONIOENCODING; pass bytes, or set PYTHONIOENCODING in env"
+        ) from None
 
 
 def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str]:
@@ -136,7 +159,9 @@ def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str]:
     if io_encoding and not io_errors:
         # PYTHONIOENCODING=latin-1 means latin-1:strict.
         io_errors = "strict"
-    return _codec_name(io_encoding or encoding), io_errors or errors
+    if io_encoding:
+        return _codec_name(io_encoding, "PYTHONIOENCODING"), io_errors
+    return _codec_name(encoding), io_errors or errors
 
 
 _FDS: Final[dict[StreamName, int]] = {"stdout": 1, "stderr": 2}
@@ -214,8 +239,7 @@ class StdioCapture:
         self._limit: int | None = None
         self._tty = tty
         self._fd_capture = FdCapture() if fd else None
-        if isinstance(stdin, str):
-            stdin = stdin.encode(self.encoding, errors)
+        stdin = encode_stdin(stdin, self.encoding, errors)
         self.stdin = io.TextIOWrapper(
             io.BufferedReader(_Input(stdin or b"", tty=tty)),
             encoding=self.encoding,

@@ -184,12 +184,21 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[object, str], str]
     return check
 
 
+#: The longest time limit, in seconds (over three years): timers take no more.
+_MAX_TIMEOUT: Final = 10**8
+
+
 def _check_timeout(value: object, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise OptionError(
             f"{where}: timeout must be a positive number of seconds or None, not {value!r}"
+        )
+    if not value <= _MAX_TIMEOUT:  # inf and nan too
+        raise OptionError(
+            f"{where}: timeout must be at most {_MAX_TIMEOUT} seconds, not {value!r}; "
+            "use None for no time limit"
         )
     return float(value)
 
@@ -361,6 +370,11 @@ def check_args(args: Iterable[object], where: str) -> list[str]:
             raise OptionError(
                 f"{where}: program argument {position} must be str or a str path, not "
                 f"{type(arg).__name__}: {arg!r} (convert it with str())"
+            )
+        if "\0" in value:
+            raise OptionError(
+                f"{where}: program argument {position} contains a NUL character: {value!r}; "
+                "no command line can hold one"
             )
         checked.append(value)
     return checked

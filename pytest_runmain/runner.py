@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, final
 
-from pytest_runmain._capture import stdio_encoding
+from pytest_runmain._capture import encode_stdin, stdio_encoding
 from pytest_runmain._executor import Launch, run_main
 from pytest_runmain._exit import with_line_numbers
 from pytest_runmain._isolation import merged_environ
@@ -114,8 +114,10 @@ class Runner:
         Keywords not given take the configured values (markers, ini and command-line options).
         """
         __tracebackhide__ = True
-        if not isinstance(mod_name, str) or not mod_name:
-            raise OptionError(f"run_module needs a module name (non-empty str), got {mod_name!r}")
+        if not isinstance(mod_name, str) or not mod_name or "\0" in mod_name:
+            raise OptionError(
+                f"run_module needs a module name (non-empty str without NUL), got {mod_name!r}"
+            )
         return self._run("module", mod_name, args, options)
 
     def run_path(
@@ -128,8 +130,10 @@ class Runner:
         """
         __tracebackhide__ = True
         target = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
-        if not isinstance(target, str) or not target:
-            raise OptionError(f"run_path needs a path (non-empty str or PathLike), got {path!r}")
+        if not isinstance(target, str) or not target or "\0" in target:
+            raise OptionError(
+                f"run_path needs a path (non-empty str or PathLike without NUL), got {path!r}"
+            )
         return self._run("path", target, args, options)
 
     def _run(
@@ -148,9 +152,12 @@ class Runner:
         if self._before_run is not None:
             self._before_run(request)
         where = f"run_{request.kind}({request.target!r}) after pytest_runmain_before_run"
-        if request.kind not in ("module", "path") or not isinstance(request.target, str):
+        target_ok = (
+            isinstance(request.target, str) and request.target and "\0" not in request.target
+        )
+        if request.kind not in ("module", "path") or not target_ok:
             raise OptionError(
-                f"{where}: kind must be 'module' or 'path' and target a str, "
+                f"{where}: kind must be 'module' or 'path' and target a non-empty str without NUL, "
                 f"got {request.kind!r} and {request.target!r}"
             )
         for name in OPTION_NAMES:
@@ -235,11 +242,7 @@ class Runner:
             )
         env = merged_environ(_run_env(request))
         encoding, errors = stdio_encoding(env)
-        stdin = (
-            request.stdin.encode(encoding, errors)
-            if isinstance(request.stdin, str)
-            else request.stdin
-        )
+        stdin = encode_stdin(request.stdin, encoding, errors)
         start = time.perf_counter()
         outcome = run_child(
             child_command(request.kind, request.target, tuple(request.args)),

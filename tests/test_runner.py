@@ -6,6 +6,7 @@ import os
 import sys
 import textwrap
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,41 @@ def test_bad_arguments_are_type_errors(runner: Runner, call: object, message: st
 def test_env_key_with_equals_sign_is_a_value_error(runner: Runner, pkg: Path) -> None:
     with pytest.raises(OptionError, match="cannot be in an environment"):
         runner.run_module("app", env={"A=B": "1"}, cwd=pkg)
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda r, s: r.run_path(s, timeout=float("inf")),
+            "timeout must be at most 100000000 seconds, not inf; use None for no time limit",
+        ),
+        (lambda r, s: r.run_path(s, timeout=1e300), "timeout must be at most 100000000 seconds"),
+        (
+            lambda r, s: r.run_path(s, "ok", "a\0b"),
+            "program argument 2 contains a NUL character: 'a\\x00b'; no command line can hold",
+        ),
+        (lambda r, s: r.run_path(f"{s}\0"), "run_path needs a path (non-empty str or PathLike"),
+        (lambda r, s: r.run_module("js\0on"), "run_module needs a module name (non-empty str"),
+        (
+            lambda r, s: r.run_path(s, env={"PYTHONIOENCODING": "nosuch"}),
+            "PYTHONIOENCODING names an encoding Python does not know: 'nosuch'",
+        ),
+        (
+            lambda r, s: r.run_path(s, env={"PYTHONIOENCODING": "ascii"}, stdin="h\u00e9"),
+            "stdin: '\u00e9' at position 1 cannot be encoded as ascii (errors='strict')",
+        ),
+    ],
+    ids=["inf-timeout", "huge-timeout", "nul-arg", "nul-path", "nul-module", "codec", "stdin"],
+)
+def test_bad_input_is_an_option_error_naming_the_value(
+    tmp_path: Path, mode: str, call: Callable[[Runner, Path], object], message: str
+) -> None:
+    script = write(tmp_path / "echo.py", "import sys\nprint(sys.stdin.read())\n")
+    with pytest.raises(OptionError) as info:
+        call(Runner([{"mode": mode}]), script)
+    assert message in str(info.value)
 
 
 def test_missing_cwd_is_reported(runner: Runner, tmp_path: Path) -> None:
