@@ -23,7 +23,7 @@ from typing import Any, Literal, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
-from pytest_runmain._exit import report_ending
+from pytest_runmain._exit import FLUSH_FAILED_STATUS, flush_std_files, report_ending
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
 from pytest_runmain._isolation import (
     Cwd,
@@ -409,7 +409,8 @@ def _end(
     exit_functions.run(_current_stderr(capture))
     logs.shutdown()
     main_globals.update(removed)
-    _flush_std_streams((sys.stdout, sys.stderr))
+    if not flush_std_files():
+        returncode = FLUSH_FAILED_STATUS
     capture.flush()
     return returncode
 

@@ -21,7 +21,14 @@ from typing import Final, TextIO
 
 from pytest_runmain._runpy_source import runpy_source
 
-__all__ = ["exit_status", "report_ending", "strip_internal_frames", "with_line_numbers"]
+__all__ = [
+    "FLUSH_FAILED_STATUS",
+    "exit_status",
+    "flush_std_files",
+    "report_ending",
+    "strip_internal_frames",
+    "with_line_numbers",
+]
 
 _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
 
@@ -304,3 +311,64 @@ def report_ending(
             stderr.write("\nOriginal exception was:\n")
             stderr.write(format_uncaught(exc, as_main=as_main))
     return exit_status(exc, stderr)
+
+
+#: The status the interpreter exits with when flushing ``sys.stdout`` or ``sys.stderr`` at exit
+#: fails, whatever status the program gave.
+FLUSH_FAILED_STATUS: Final = 120
+
+#: How the interpreter introduces the error of flushing ``sys.stdout`` at exit.
+_FLUSH_REPORT: Final = (
+    "Exception ignored on flushing sys.stdout:\n" if sys.version_info >= (3, 13) else None
+)
+
+
+def _is_closed(stream: object) -> bool:
+    """The C ``file_is_closed``: a ``closed`` attribute that is true; errors count as open."""
+    try:
+        return bool(stream.closed)  # type: ignore[attr-defined]
+    except Exception:
+        return False
+
+
+def flush_std_files() -> bool:
+    """Flush ``sys.stdout`` and ``sys.stderr`` as the interpreter does at exit; False if it failed.
+
+    A failing ``sys.stdout`` is reported on ``sys.stderr`` as an exception ignored (an
+    unraisable exception, printed by the default hook); a failing ``sys.stderr`` is silent. A
+    stream that is None or closed is passed over. Either failure makes the interpreter exit
+    with :data:`FLUSH_FAILED_STATUS`.
+    """
+    ok = True
+    stdout, stderr = sys.stdout, sys.stderr
+    if stdout is not None and not _is_closed(stdout):
+        try:
+            stdout.flush()
+        except Exception as exc:
+            ok = False
+            _report_ignored(exc, stdout, stderr)
+    if stderr is not None and not _is_closed(stderr):
+        try:
+            stderr.flush()
+        except Exception:
+            ok = False
+    return ok
+
+
+def _report_ignored(exc: BaseException, obj: object, stderr: TextIO | None) -> None:
+    if stderr is None:
+        return
+    heading = _FLUSH_REPORT
+    if heading is None:
+        try:
+            heading = f"Exception ignored in: {obj!r}\n"
+        except Exception:
+            heading = "Exception ignored in: <object repr() failed>\n"
+    lines = traceback.format_exception(
+        type(exc), exc, strip_internal_frames(exc.__traceback__), chain=False
+    )
+    try:
+        stderr.write(heading + "".join(lines))
+        stderr.flush()
+    except Exception:
+        pass

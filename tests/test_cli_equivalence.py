@@ -966,6 +966,21 @@ OTHER_STREAM_PROGRAMS: Final = {
         "import traceback\ndef f():\n    raise KeyError('k')\n"
         "try:\n    f()\nexcept KeyError:\n    traceback.print_exc()\nprint('handled')\n"
     ),
+    # Flushing sys.stdout fails at exit: reported as ignored, status 120 whatever the program's.
+    "stdout-flush-raises": (
+        "import sys\nclass Bad:\n    def __repr__(self):\n        return '<Bad>'\n"
+        "    def write(self, s):\n        return len(s)\n"
+        "    def flush(self):\n        raise OSError('flush failed')\n"
+        "sys.stdout = Bad()\nprint('x')\nsys.exit(3)\n"
+    ),
+    "stdout-not-a-file": "import sys\nsys.stdout = ['not a file']\n",
+    "stdout-detached": "import sys\nprint('buffered')\nsys.stdout.detach()\n",
+    "stderr-flush-raises": (
+        "import sys\nclass Bad:\n    def write(self, s):\n        return len(s)\n"
+        "    def flush(self):\n        raise OSError('flush failed')\n"
+        "print('out')\nsys.stderr = Bad()\n"
+    ),
+    "stdout-none": "import sys\nsys.stdout = None\n",
 }
 
 
