@@ -1,4 +1,4 @@
-"""Targets: the forms a program ships in, built on first use, and the fixtures that run them.
+"""Targets: the forms a program ships in, and building them on first use.
 
 A :class:`Target` names one way to start a program: ``python -m pkg``, ``python script.py``,
 the script copied without its ``.py`` suffix or compiled to a ``.pyc``, the package laid out as
@@ -9,9 +9,13 @@ as ``run_module`` / ``run_path`` would run the command, so one test can check ev
 Forms that need building are built with the standard library only (:mod:`shutil`,
 :mod:`py_compile`, :mod:`zipapp`), from the package the import system finds (it is never
 imported) or from the source file, into the session's temporary directory, once per session:
-see :class:`TargetBuilder`, the ``runmain_targets`` fixture. Under pytest-xdist each worker
-builds into its own temporary directory. The ``runmain_targets`` ini option declares the forms
-once: a test that asks for the ``runmain_target`` fixture runs once per declared form.
+see :class:`TargetBuilder`. Under pytest-xdist each worker builds into its own temporary
+directory. What differs between forms (the source each takes, its id and repr, how it is built
+and run) is one row of data per form, ``_FORM_SPECS``.
+
+This module is the library and does not import pytest: the ``runmain_targets`` ini option, the
+parametrization over the forms it declares, and the ``run_main``, ``runmain_target`` and
+``runmain_targets`` fixtures are glue, in :mod:`pytest_runmain.plugin`.
 """
 
 from __future__ import annotations
@@ -24,13 +28,11 @@ import shutil
 import sys
 import tempfile
 import zipapp
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Literal, Protocol, final, get_args
-
-import pytest
 
 from pytest_runmain._locate import TargetError
 from pytest_runmain._options import OptionError
@@ -43,13 +45,6 @@ __all__ = [
     "RunMain",
     "Target",
     "TargetBuilder",
-    "add_options",
-    "pytest_generate_tests",
-    "pytest_make_parametrize_id",
-    "pytest_sessionstart",
-    "run_main",
-    "runmain_target",
-    "runmain_targets",
 ]
 
 Form = Literal[
@@ -70,8 +65,6 @@ FORMS: Final[tuple[Form, ...]] = get_args(Form)
 
 #: The interpreter line of the zipapps built with a shebang.
 SHEBANG_INTERPRETER: Final = "/usr/bin/env python3"
-INI_OPTION: Final = "runmain_targets"
-TARGET_FIXTURE: Final = "runmain_target"
 
 #: The ``__main__.py`` of a built directory or zipapp: ``python -m NAME`` from inside it, as
 #: real zipapps of packages do (``runpy`` and ``sys.argv[0]`` as ``-m`` sets them).
@@ -621,132 +614,3 @@ def _modules_set_aside(name: str) -> Generator[None, None, None]:
         for n in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
             del sys.modules[n]
         sys.modules.update(saved)
-
-
-# --- pytest: options, hooks, fixtures -------------------------------------------------------
-
-_declared_key = pytest.StashKey[list[Target]]()
-
-
-def add_options(parser: pytest.Parser) -> None:
-    """Register the ``runmain_targets`` ini option (called by the plugin's pytest_addoption)."""
-    parser.addini(
-        INI_OPTION,
-        type="linelist",
-        default=[],
-        help="Forms the tests using the runmain_target fixture run over, one FORM:NAME per "
-        "line (module:pkg, zipapp:pkg, script:PATH, ...; paths relative to the rootdir)",
-    )
-
-
-def parse_targets(lines: Iterable[str], where: str = INI_OPTION) -> list[Target]:
-    """The targets spelled in *lines*; a bad or repeated line is a :class:`pytest.UsageError`."""
-    targets: list[Target] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            target = Target.parse(line)
-        except (TypeError, ValueError) as exc:
-            raise pytest.UsageError(f"{where}: line {number}, {line!r}: {exc}") from None
-        if target in targets:
-            raise pytest.UsageError(f"{where}: line {number}, {line!r}: {target} is listed twice")
-        targets.append(target)
-    return targets
-
-
-def declared_targets(config: pytest.Config) -> list[Target]:
-    """The targets of the ``runmain_targets`` ini option, read once per session."""
-    targets = config.stash.get(_declared_key, None)
-    if targets is None:
-        targets = parse_targets(config.getini(INI_OPTION))
-        config.stash[_declared_key] = targets
-    return targets
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Check the ``runmain_targets`` ini option before collecting: a bad line stops pytest."""
-    declared_targets(session.config)
-
-
-def _parametrizes(mark: pytest.Mark, name: str) -> bool:
-    argnames = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
-    if isinstance(argnames, str):
-        argnames = [part.strip() for part in argnames.split(",")]
-    return name in argnames
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each test that uses ``runmain_target`` once per target of ``runmain_targets``.
-
-    A test that parametrizes ``runmain_target`` itself keeps its own parameters.
-    """
-    if TARGET_FIXTURE not in metafunc.fixturenames:
-        return
-    marks = metafunc.definition.iter_markers("parametrize")
-    if any(_parametrizes(mark, TARGET_FIXTURE) for mark in marks):
-        return
-    targets = declared_targets(metafunc.config)
-    if targets:
-        ids = [target.id for target in targets]
-        metafunc.parametrize(TARGET_FIXTURE, targets, indirect=True, ids=ids)
-
-
-def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
-    """Test ids of parameters that are targets: ``test_version[zipapp-greeter]``."""
-    return val.id if isinstance(val, Target) else None
-
-
-@pytest.fixture(scope="session")
-def runmain_targets(
-    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> TargetBuilder:
-    """The session's :class:`~pytest_runmain.targets.TargetBuilder`: builds each target once.
-
-    Builds go to a directory of the session's temporary directory (one per pytest-xdist
-    worker); relative target paths are taken from the rootdir.
-    """
-    return TargetBuilder(tmp_path_factory.mktemp("runmain-targets"), root=pytestconfig.rootpath)
-
-
-@pytest.fixture
-def run_main(runmain_runner: Runner, runmain_targets: TargetBuilder) -> RunMain:
-    """Run a :class:`~pytest_runmain.Target` in-process and return its ``RunResult``.
-
-    ``run_main(Target.zipapp("pkg"), "--flag", env={...})``: the program's arguments and the
-    keyword options of ``run_module`` / ``run_path``, configured the same way (markers, ini
-    and command-line options). Built targets are built at their first use in the session.
-    """
-
-    def run(target: Target, /, *args: StrPath, **options: Any) -> RunResult:
-        __tracebackhide__ = True
-        return runmain_targets.run(runmain_runner, target, *args, **options)
-
-    return run
-
-
-@pytest.fixture
-def runmain_target(request: pytest.FixtureRequest) -> Target:
-    """One target of the ``runmain_targets`` ini option: the test runs once per target.
-
-    Also accepts ``@pytest.mark.parametrize("runmain_target", [...], indirect=True)`` with
-    targets or their ``FORM:SOURCE`` spellings.
-    """
-    param: object = getattr(request, "param", None)
-    if isinstance(param, Target):
-        return param
-    if isinstance(param, str):
-        try:
-            return Target.parse(param)
-        except ValueError as exc:
-            pytest.fail(f"{request.node.nodeid}: runmain_target {param!r}: {exc}", pytrace=False)
-    if param is None:
-        pytest.fail(
-            f"{request.node.nodeid} uses the {TARGET_FIXTURE} fixture, but the {INI_OPTION} ini "
-            "option declares no target: list the forms to run there, one per line "
-            "(module:pkg, zipapp:pkg, script:scripts/tool.py, ...)",
-            pytrace=False,
-        )
-    pytest.fail(
-        f"{request.node.nodeid}: runmain_target must be a Target or a FORM:SOURCE string, "
-        f"not {type(param).__name__}: {param!r}",
-        pytrace=False,
-    )

@@ -15,7 +15,8 @@ import pytest
 
 from pytest_runmain import Runner, Target, TargetError
 from pytest_runmain._options import OptionError
-from pytest_runmain.targets import _FORM_SPECS, FORMS, RunMain, TargetBuilder, parse_targets
+from pytest_runmain.plugin import parse_targets
+from pytest_runmain.targets import _FORM_SPECS, FORMS, RunMain, TargetBuilder
 
 #: A small program in three files: a package with a ``__main__`` and the same CLI as a script.
 PROGRAM = {
