@@ -4,38 +4,38 @@ Configuration comes in layers, lowest precedence first: ini options, command-lin
 ``runmain`` markers on the module, the class and the function, and the arguments of the call
 (see :mod:`pytest_runmain._options`). The ini and command-line layers are read and checked once
 at configure time; markers are checked at collection time, so a typo fails the session at once.
+
+The targets glue (last section) wires :mod:`pytest_runmain.targets` in: the ``runmain_targets``
+ini option, read and checked at session start, parametrizes the tests that use the
+``runmain_target`` fixture over the forms it declares; ``run_main`` runs a target.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Final
 
 import pytest
 
-from pytest_runmain import hookspec, targets
+from pytest_runmain import hookspec
 from pytest_runmain._options import (
     NOT_SET,
     OPTIONS,
     OptionError,
     RunOption,
+    RunOptions,
     Setting,
+    Unpack,
     check_args,
     check_option,
     setting_value,
 )
 from pytest_runmain.checks import StateLeakError, leak_warning, state_unchanged
-from pytest_runmain.runner import RunModule, Runner, RunPath
-from pytest_runmain.targets import (
-    pytest_generate_tests,
-    pytest_make_parametrize_id,
-    pytest_sessionstart,
-    run_main,
-    runmain_target,
-    runmain_targets,
-)
+from pytest_runmain.result import RunResult
+from pytest_runmain.runner import RunModule, Runner, RunPath, StrPath
+from pytest_runmain.targets import RunMain, Target, TargetBuilder
 
 __all__ = [
     "pytest_addhooks",
@@ -85,7 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 option.flag, help=_flag_help(option), **_FLAG_ARGUMENTS[option.setting](option)
             )
             parser.addini(option.ini_name, help=_ini_help(option), **_INI_ARGUMENTS[option.setting])
-    targets.add_options(parser)
+    _add_targets_ini(parser)
 
 
 #: How each kind of setting is declared on the command line and in the ini file.
@@ -292,3 +292,134 @@ class LeakSummary:
                 terminalreporter.write_line(f"  in {nodeid}")
                 for line in text.splitlines():
                     terminalreporter.write_line(f"    {line}")
+
+
+# --- targets: ini option, parametrization, fixtures -----------------------------------------------
+
+INI_OPTION: Final = "runmain_targets"
+TARGET_FIXTURE: Final = "runmain_target"
+_declared_key = pytest.StashKey[list[Target]]()
+
+
+def _add_targets_ini(parser: pytest.Parser) -> None:
+    """Register the ``runmain_targets`` ini option (called by :func:`pytest_addoption`)."""
+    parser.addini(
+        INI_OPTION,
+        type="linelist",
+        default=[],
+        help="Forms the tests using the runmain_target fixture run over, one FORM:NAME per "
+        "line (module:pkg, zipapp:pkg, script:PATH, ...; paths relative to the rootdir)",
+    )
+
+
+def parse_targets(lines: Iterable[str], where: str = INI_OPTION) -> list[Target]:
+    """The targets spelled in *lines*; a bad or repeated line is a :class:`pytest.UsageError`."""
+    targets: list[Target] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            target = Target.parse(line)
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"{where}: line {number}, {line!r}: {exc}") from None
+        if target in targets:
+            raise pytest.UsageError(f"{where}: line {number}, {line!r}: {target} is listed twice")
+        targets.append(target)
+    return targets
+
+
+def declared_targets(config: pytest.Config) -> list[Target]:
+    """The targets of the ``runmain_targets`` ini option, read once per session."""
+    targets = config.stash.get(_declared_key, None)
+    if targets is None:
+        targets = parse_targets(config.getini(INI_OPTION))
+        config.stash[_declared_key] = targets
+    return targets
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Check the ``runmain_targets`` ini option before collecting: a bad line stops pytest."""
+    declared_targets(session.config)
+
+
+def _parametrizes(mark: pytest.Mark, name: str) -> bool:
+    argnames = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+    if isinstance(argnames, str):
+        argnames = [part.strip() for part in argnames.split(",")]
+    return name in argnames
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that uses ``runmain_target`` once per target of ``runmain_targets``.
+
+    A test that parametrizes ``runmain_target`` itself keeps its own parameters.
+    """
+    if TARGET_FIXTURE not in metafunc.fixturenames:
+        return
+    marks = metafunc.definition.iter_markers("parametrize")
+    if any(_parametrizes(mark, TARGET_FIXTURE) for mark in marks):
+        return
+    targets = declared_targets(metafunc.config)
+    if targets:
+        ids = [target.id for target in targets]
+        metafunc.parametrize(TARGET_FIXTURE, targets, indirect=True, ids=ids)
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Test ids of parameters that are targets: ``test_version[zipapp-greeter]``."""
+    return val.id if isinstance(val, Target) else None
+
+
+@pytest.fixture(scope="session")
+def runmain_targets(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> TargetBuilder:
+    """The session's :class:`~pytest_runmain.targets.TargetBuilder`: builds each target once.
+
+    Builds go to a directory of the session's temporary directory (one per pytest-xdist
+    worker); relative target paths are taken from the rootdir.
+    """
+    return TargetBuilder(tmp_path_factory.mktemp("runmain-targets"), root=pytestconfig.rootpath)
+
+
+@pytest.fixture
+def run_main(runmain_runner: Runner, runmain_targets: TargetBuilder) -> RunMain:
+    """Run a :class:`~pytest_runmain.Target` in-process and return its ``RunResult``.
+
+    ``run_main(Target.zipapp("pkg"), "--flag", env={...})``: the program's arguments and the
+    keyword options of ``run_module`` / ``run_path``, configured the same way (markers, ini
+    and command-line options). Built targets are built at their first use in the session.
+    """
+
+    def run(target: Target, /, *args: StrPath, **options: Unpack[RunOptions]) -> RunResult:
+        __tracebackhide__ = True
+        return runmain_targets.run(runmain_runner, target, *args, **options)
+
+    return run
+
+
+@pytest.fixture
+def runmain_target(request: pytest.FixtureRequest) -> Target:
+    """One target of the ``runmain_targets`` ini option: the test runs once per target.
+
+    Also accepts ``@pytest.mark.parametrize("runmain_target", [...], indirect=True)`` with
+    targets or their ``FORM:SOURCE`` spellings.
+    """
+    param: object = getattr(request, "param", None)
+    if isinstance(param, Target):
+        return param
+    if isinstance(param, str):
+        try:
+            return Target.parse(param)
+        except ValueError as exc:
+            pytest.fail(f"{request.node.nodeid}: runmain_target {param!r}: {exc}", pytrace=False)
+    if param is None:
+        pytest.fail(
+            f"{request.node.nodeid} uses the {TARGET_FIXTURE} fixture, but the {INI_OPTION} ini "
+            "option declares no target: list the forms to run there, one per line "
+            "(module:pkg, zipapp:pkg, script:scripts/tool.py, ...)",
+            pytrace=False,
+        )
+    pytest.fail(
+        f"{request.node.nodeid}: runmain_target must be a Target or a FORM:SOURCE string, "
+        f"not {type(param).__name__}: {param!r}",
+        pytrace=False,
+    )

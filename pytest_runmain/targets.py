@@ -1,4 +1,4 @@
-"""Targets: the forms a program ships in, built on first use, and the fixtures that run them.
+"""Targets: the forms a program ships in, and building them on first use.
 
 A :class:`Target` names one way to start a program: ``python -m pkg``, ``python script.py``,
 the script copied without its ``.py`` suffix or compiled to a ``.pyc``, the package laid out as
@@ -9,9 +9,13 @@ as ``run_module`` / ``run_path`` would run the command, so one test can check ev
 Forms that need building are built with the standard library only (:mod:`shutil`,
 :mod:`py_compile`, :mod:`zipapp`), from the package the import system finds (it is never
 imported) or from the source file, into the session's temporary directory, once per session:
-see :class:`TargetBuilder`, the ``runmain_targets`` fixture. Under pytest-xdist each worker
-builds into its own temporary directory. The ``runmain_targets`` ini option declares the forms
-once: a test that asks for the ``runmain_target`` fixture runs once per declared form.
+see :class:`TargetBuilder`. Under pytest-xdist each worker builds into its own temporary
+directory. What differs between forms (the source each takes, its id and repr, how it is built
+and run) is one row of data per form, ``_FORM_SPECS``.
+
+This module is the library and does not import pytest: the ``runmain_targets`` ini option, the
+parametrization over the forms it declares, and the ``run_main``, ``runmain_target`` and
+``runmain_targets`` fixtures are glue, in :mod:`pytest_runmain.plugin`.
 """
 
 from __future__ import annotations
@@ -24,16 +28,14 @@ import shutil
 import sys
 import tempfile
 import zipapp
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final, Literal, Protocol, final, get_args
-
-import pytest
+from typing import Final, Literal, Protocol, final, get_args
 
 from pytest_runmain._locate import TargetError
-from pytest_runmain._options import OptionError
+from pytest_runmain._options import OptionError, RunOptions, Unpack
 from pytest_runmain.result import RunResult
 from pytest_runmain.runner import Runner, StrPath
 
@@ -43,13 +45,6 @@ __all__ = [
     "RunMain",
     "Target",
     "TargetBuilder",
-    "add_options",
-    "pytest_generate_tests",
-    "pytest_make_parametrize_id",
-    "pytest_sessionstart",
-    "run_main",
-    "runmain_target",
-    "runmain_targets",
 ]
 
 Form = Literal[
@@ -66,15 +61,10 @@ Form = Literal[
 ]
 #: Every form, as spelled in ``str(target)`` and in the ``runmain_targets`` ini option.
 FORMS: Final[tuple[Form, ...]] = get_args(Form)
-#: Forms built from a package (or a single-module program) found through the import system.
-_PACKAGE_FORMS: Final = frozenset(
-    {"directory", "zipapp", "zipapp-shebang", "zipapp-compiled", "zipapp-shebang-compiled"}
-)
+# What each form is and does is its row of _FORM_SPECS, after the TargetBuilder that builds it.
 
 #: The interpreter line of the zipapps built with a shebang.
 SHEBANG_INTERPRETER: Final = "/usr/bin/env python3"
-INI_OPTION: Final = "runmain_targets"
-TARGET_FIXTURE: Final = "runmain_target"
 
 #: The ``__main__.py`` of a built directory or zipapp: ``python -m NAME`` from inside it, as
 #: real zipapps of packages do (``runpy`` and ``sys.argv[0]`` as ``-m`` sets them).
@@ -110,7 +100,8 @@ class Target:
     source: str
 
     def __post_init__(self) -> None:
-        if self.form not in FORMS:
+        spec = _SPEC_OF.get(self.form) if isinstance(self.form, str) else None
+        if spec is None:
             raise ValueError(f"unknown target form {self.form!r} (forms: {', '.join(FORMS)})")
         if not isinstance(self.source, str):
             raise TypeError(
@@ -119,13 +110,8 @@ class Target:
             )
         if not self.source:
             raise ValueError(f"a {self.form} target needs a non-empty name or path")
-        if self.form == "module" and not all(p.isidentifier() for p in self.source.split(".")):
-            raise ValueError(f"module target {self.source!r} is not a dotted module name")
-        if self.form in _PACKAGE_FORMS and not self.source.isidentifier():
-            raise ValueError(
-                f"{self.form} target {self.source!r}: directory and zipapp targets are built "
-                "from a top-level package or module; give its name, e.g. 'pkg'"
-            )
+        if not spec.source.accepts(self.source):
+            raise ValueError(spec.source.error.format(form=self.form, source=self.source))
 
     # --- constructors -------------------------------------------------------------------------
 
@@ -165,8 +151,7 @@ class Target:
         it holds only ``.pyc`` files, compiled by this interpreter, in the legacy layout
         that :mod:`zipimport` reads (``mod.pyc`` where ``mod.py`` would be).
         """
-        form = "zipapp" + ("-shebang" if shebang else "") + ("-compiled" if compiled else "")
-        return Target(form, package)  # type: ignore[arg-type]
+        return Target(_ZIPAPP_FORMS[bool(shebang), bool(compiled)], package)
 
     @staticmethod
     def path(path: StrPath) -> Target:
@@ -216,43 +201,101 @@ class Target:
     @property
     def id(self) -> str:
         """A short name for test ids: the form and the package or file name."""
-        name = self.source if self.form == "module" or self.is_package_form else _basename(self)
-        if self.form == "script-nosuffix":
-            name = _without_py(name)
-        elif self.form == "compiled":
-            name = _without_py(name) + ".pyc"
-        return f"{self.form}-{name}"
+        return f"{self.form}-{_SPEC_OF[self.form].id_name(self.source)}"
 
     @property
     def is_package_form(self) -> bool:
         """Whether the target is built from a package: a directory or a zipapp."""
-        return self.form in _PACKAGE_FORMS
+        return _SPEC_OF[self.form].from_package
 
     def __str__(self) -> str:
         return f"{self.form}:{self.source}"
 
     def __repr__(self) -> str:
-        form = self.form
-        if form.startswith("zipapp"):
-            flags = [f"{flag}=True" for flag in ("shebang", "compiled") if f"-{flag}" in form]
-            return f"Target.zipapp({', '.join([repr(self.source), *flags])})"
-        if form == "script-nosuffix":
-            return f"Target.script({self.source!r}, suffix=False)"
-        return f"Target.{form}({self.source!r})"
+        return _SPEC_OF[self.form].call.format(source=self.source)
 
 
-def _basename(target: Target) -> str:
-    return os.path.basename(target.source.rstrip("/")) or target.source
+# --- the forms, as data ---------------------------------------------------------------------
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _SourceRule:
+    """What the source of a form must be, and the error that says so when it is not."""
+
+    #: Whether *source* (a non-empty str) is acceptable.
+    accepts: Callable[[str], bool]
+    #: The ``ValueError`` message for a refused source: ``{form}`` and ``{source!r}`` filled in.
+    error: str = ""
+
+
+_DOTTED_NAME: Final = _SourceRule(
+    lambda source: all(part.isidentifier() for part in source.split(".")),
+    "{form} target {source!r} is not a dotted module name",
+)
+#: Directories and zipapps copy a top-level package or module found through the import system.
+_TOP_LEVEL_NAME: Final = _SourceRule(
+    str.isidentifier,
+    "{form} target {source!r}: directory and zipapp targets are built from a top-level package "
+    "or module; give its name, e.g. 'pkg'",
+)
+_ANY_PATH: Final = _SourceRule(lambda source: True)
+
+
+def _as_given(source: str) -> str:
+    return source
+
+
+def _file_name(source: str) -> str:
+    return os.path.basename(source.rstrip("/")) or source
+
+
+def _file_name_without_py(source: str) -> str:
+    return _without_py(_file_name(source))
+
+
+def _pyc_name(source: str) -> str:
+    return _without_py(_file_name(source)) + ".pyc"
 
 
 def _without_py(name: str) -> str:
     return name[: -len(".py")] if name.endswith(".py") else name
 
 
+@final
+@dataclass(frozen=True, slots=True)
+class _FormSpec:
+    """One form, described: a row of :data:`_FORM_SPECS`.
+
+    Everything that differs between forms is here, so that checking, naming, building and
+    running a target read its row instead of comparing form names; a new form is a new row.
+    """
+
+    #: The form the row describes, one of :data:`FORMS`.
+    form: Form
+    #: What its source must be.
+    source: _SourceRule
+    #: The name its :attr:`Target.id` shows after the form, from the source.
+    id_name: Callable[[str], str]
+    #: Its ``repr``: the constructor call that makes it, with ``{source!r}`` for the source.
+    call: str
+    #: Builds it, called as ``build(builder, target)``; ``None`` for a form run by module name
+    #: (``run_module``), which has nothing to build.
+    build: Callable[[TargetBuilder, Target], Path] | None
+    #: Whether it is built from a package (or single-module program) the import system finds.
+    from_package: bool = False
+    #: Zipapps: whether the archive starts with a ``#!`` line (:data:`SHEBANG_INTERPRETER`).
+    shebang: bool = False
+    #: Zipapps: whether the archive holds ``.pyc`` files only.
+    pyc_only: bool = False
+
+
 class RunMain(Protocol):
     """The type of the ``run_main`` fixture, for annotating tests."""
 
-    def __call__(self, target: Target, /, *args: StrPath, **options: Any) -> RunResult: ...
+    def __call__(
+        self, target: Target, /, *args: StrPath, **options: Unpack[RunOptions]
+    ) -> RunResult: ...
 
 
 @final
@@ -281,12 +324,13 @@ class TargetBuilder:
         """
         if not isinstance(target, Target):
             raise TypeError(f"expected a Target, got {type(target).__name__}: {target!r}")
-        if target.form == "module":
+        build = _SPEC_OF[target.form].build
+        if build is None:
             raise ValueError(f"{target}: a module target runs by name; it has no file to build")
         built = self._built.get(target)
         if built is None:
             try:
-                built = self._build(target)
+                built = build(self, target)
             except py_compile.PyCompileError as exc:
                 raise TargetError(
                     f"cannot build {target}: compiling {exc.file!r} failed: "
@@ -298,7 +342,9 @@ class TargetBuilder:
             self._built[target] = built
         return built
 
-    def run(self, runner: Runner, target: Target, /, *args: StrPath, **options: Any) -> RunResult:
+    def run(
+        self, runner: Runner, target: Target, /, *args: StrPath, **options: Unpack[RunOptions]
+    ) -> RunResult:
         """Run *target* with *runner*: ``run_module`` for a module, ``run_path`` for the rest.
 
         *args* and *options* are those of ``run_module`` / ``run_path``. While a directory or
@@ -311,10 +357,11 @@ class TargetBuilder:
                 f"run_main needs a Target (Target.module('pkg'), Target.parse('zipapp:pkg'), "
                 f"...), got {type(target).__name__}: {target!r}"
             )
-        if target.form == "module":
+        spec = _SPEC_OF[target.form]
+        if spec.build is None:
             return runner.run_module(target.source, *args, **options)
         path = self.build(target)
-        if not target.is_package_form:
+        if not spec.from_package:
             return runner.run_path(path, *args, **options)
         with _modules_set_aside(target.source):
             return runner.run_path(path, *args, **options)
@@ -330,27 +377,28 @@ class TargetBuilder:
         self.directory.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=f"{target.id}-", dir=self.directory))
 
-    def _build(self, target: Target) -> Path:
-        if target.is_package_form:
-            app = self._app(target)
-            if target.form == "directory":
-                return app
-            return self._zipapp(target, app)
+    def _existing_path(self, target: Target) -> Path:
+        """A path target: run as it is, once it exists."""
+        path = self.resolve(target)
+        if not path.exists():
+            raise TargetError(f"{target}: {str(path)!r} does not exist{_hint(target)}", str(target))
+        return path
+
+    def _source_file(self, target: Target) -> Path:
+        """A script target: run as it is, once it is a file; the source of the other scripts."""
         source = self.resolve(target)
-        if target.form == "path":
-            if not source.exists():
-                raise TargetError(
-                    f"{target}: {str(source)!r} does not exist{_hint(target)}", str(target)
-                )
-            return source
         if not source.is_file():
             raise TargetError(f"{target}: no file {str(source)!r}{_hint(target)}", str(target))
-        if target.form == "script":
-            return source
-        if target.form == "script-nosuffix":
-            copy = self._new_dir(target) / _without_py(source.name)
-            shutil.copy2(source, copy)
-            return copy
+        return source
+
+    def _copy_without_py(self, target: Target) -> Path:
+        source = self._source_file(target)
+        copy = self._new_dir(target) / _without_py(source.name)
+        shutil.copy2(source, copy)
+        return copy
+
+    def _compiled(self, target: Target) -> Path:
+        source = self._source_file(target)
         compiled = self._new_dir(target) / (_without_py(source.name) + ".pyc")
         _compile(source, compiled, str(source))
         return compiled
@@ -373,22 +421,100 @@ class TargetBuilder:
         self._apps[name] = app
         return app
 
-    def _zipapp(self, target: Target, app: Path) -> Path:
+    def _zipapp(self, target: Target) -> Path:
+        """The package's app directory archived, as its row says (shebang, ``.pyc`` only)."""
+        spec = _SPEC_OF[target.form]
+        app = self._app(target)
         archive = self._new_dir(target) / f"{target.source}.pyz"
-        compiled = target.form.endswith("-compiled")
         source = app
-        if compiled:
+        if spec.pyc_only:
             source = archive.parent / "pyc-only"
             _compile_tree(app, source, archive)
         zipapp.create_archive(
             source,
             archive,
-            interpreter=SHEBANG_INTERPRETER if "-shebang" in target.form else None,
-            filter=_archived_compiled if compiled else _archived_source,
+            interpreter=SHEBANG_INTERPRETER if spec.shebang else None,
+            filter=_archived_compiled if spec.pyc_only else _archived_source,
         )
-        if compiled:
+        if spec.pyc_only:
             shutil.rmtree(source)
         return archive
+
+
+def _zipapp_spec(form: Form, *, shebang: bool = False, pyc_only: bool = False) -> _FormSpec:
+    """A zipapp's row: its repr's keywords are its flags, as ``Target.zipapp`` takes them."""
+    flags = [
+        f"{name}=True" for name, value in (("shebang", shebang), ("compiled", pyc_only)) if value
+    ]
+    return _FormSpec(
+        form=form,
+        source=_TOP_LEVEL_NAME,
+        id_name=_as_given,
+        call="Target.zipapp(" + ", ".join(["{source!r}", *flags]) + ")",
+        build=TargetBuilder._zipapp,
+        from_package=True,
+        shebang=shebang,
+        pyc_only=pyc_only,
+    )
+
+
+#: Every form's row, in the order of :data:`FORMS` (a test checks that they agree).
+_FORM_SPECS: Final[tuple[_FormSpec, ...]] = (
+    _FormSpec(
+        form="module",
+        source=_DOTTED_NAME,
+        id_name=_as_given,
+        call="Target.module({source!r})",
+        build=None,
+    ),
+    _FormSpec(
+        form="script",
+        source=_ANY_PATH,
+        id_name=_file_name,
+        call="Target.script({source!r})",
+        build=TargetBuilder._source_file,
+    ),
+    _FormSpec(
+        form="script-nosuffix",
+        source=_ANY_PATH,
+        id_name=_file_name_without_py,
+        call="Target.script({source!r}, suffix=False)",
+        build=TargetBuilder._copy_without_py,
+    ),
+    _FormSpec(
+        form="compiled",
+        source=_ANY_PATH,
+        id_name=_pyc_name,
+        call="Target.compiled({source!r})",
+        build=TargetBuilder._compiled,
+    ),
+    _FormSpec(
+        form="directory",
+        source=_TOP_LEVEL_NAME,
+        id_name=_as_given,
+        call="Target.directory({source!r})",
+        build=TargetBuilder._app,
+        from_package=True,
+    ),
+    _zipapp_spec("zipapp"),
+    _zipapp_spec("zipapp-shebang", shebang=True),
+    _zipapp_spec("zipapp-compiled", pyc_only=True),
+    _zipapp_spec("zipapp-shebang-compiled", shebang=True, pyc_only=True),
+    _FormSpec(
+        form="path",
+        source=_ANY_PATH,
+        id_name=_file_name,
+        call="Target.path({source!r})",
+        build=TargetBuilder._existing_path,
+    ),
+)
+_SPEC_OF: Final[dict[str, _FormSpec]] = {spec.form: spec for spec in _FORM_SPECS}
+#: The zipapp form of each ``Target.zipapp(shebang=..., compiled=...)``.
+_ZIPAPP_FORMS: Final[dict[tuple[bool, bool], Form]] = {
+    (spec.shebang, spec.pyc_only): spec.form
+    for spec in _FORM_SPECS
+    if spec.build is TargetBuilder._zipapp
+}
 
 
 def _hint(target: Target) -> str:
@@ -492,132 +618,3 @@ def _modules_set_aside(name: str) -> Generator[None, None, None]:
         for n in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
             del sys.modules[n]
         sys.modules.update(saved)
-
-
-# --- pytest: options, hooks, fixtures -------------------------------------------------------
-
-_declared_key = pytest.StashKey[list[Target]]()
-
-
-def add_options(parser: pytest.Parser) -> None:
-    """Register the ``runmain_targets`` ini option (called by the plugin's pytest_addoption)."""
-    parser.addini(
-        INI_OPTION,
-        type="linelist",
-        default=[],
-        help="Forms the tests using the runmain_target fixture run over, one FORM:NAME per "
-        "line (module:pkg, zipapp:pkg, script:PATH, ...; paths relative to the rootdir)",
-    )
-
-
-def parse_targets(lines: Iterable[str], where: str = INI_OPTION) -> list[Target]:
-    """The targets spelled in *lines*; a bad or repeated line is a :class:`pytest.UsageError`."""
-    targets: list[Target] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            target = Target.parse(line)
-        except (TypeError, ValueError) as exc:
-            raise pytest.UsageError(f"{where}: line {number}, {line!r}: {exc}") from None
-        if target in targets:
-            raise pytest.UsageError(f"{where}: line {number}, {line!r}: {target} is listed twice")
-        targets.append(target)
-    return targets
-
-
-def declared_targets(config: pytest.Config) -> list[Target]:
-    """The targets of the ``runmain_targets`` ini option, read once per session."""
-    targets = config.stash.get(_declared_key, None)
-    if targets is None:
-        targets = parse_targets(config.getini(INI_OPTION))
-        config.stash[_declared_key] = targets
-    return targets
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Check the ``runmain_targets`` ini option before collecting: a bad line stops pytest."""
-    declared_targets(session.config)
-
-
-def _parametrizes(mark: pytest.Mark, name: str) -> bool:
-    argnames = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
-    if isinstance(argnames, str):
-        argnames = [part.strip() for part in argnames.split(",")]
-    return name in argnames
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each test that uses ``runmain_target`` once per target of ``runmain_targets``.
-
-    A test that parametrizes ``runmain_target`` itself keeps its own parameters.
-    """
-    if TARGET_FIXTURE not in metafunc.fixturenames:
-        return
-    marks = metafunc.definition.iter_markers("parametrize")
-    if any(_parametrizes(mark, TARGET_FIXTURE) for mark in marks):
-        return
-    targets = declared_targets(metafunc.config)
-    if targets:
-        ids = [target.id for target in targets]
-        metafunc.parametrize(TARGET_FIXTURE, targets, indirect=True, ids=ids)
-
-
-def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
-    """Test ids of parameters that are targets: ``test_version[zipapp-greeter]``."""
-    return val.id if isinstance(val, Target) else None
-
-
-@pytest.fixture(scope="session")
-def runmain_targets(
-    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> TargetBuilder:
-    """The session's :class:`~pytest_runmain.targets.TargetBuilder`: builds each target once.
-
-    Builds go to a directory of the session's temporary directory (one per pytest-xdist
-    worker); relative target paths are taken from the rootdir.
-    """
-    return TargetBuilder(tmp_path_factory.mktemp("runmain-targets"), root=pytestconfig.rootpath)
-
-
-@pytest.fixture
-def run_main(runmain_runner: Runner, runmain_targets: TargetBuilder) -> RunMain:
-    """Run a :class:`~pytest_runmain.Target` in-process and return its ``RunResult``.
-
-    ``run_main(Target.zipapp("pkg"), "--flag", env={...})``: the program's arguments and the
-    keyword options of ``run_module`` / ``run_path``, configured the same way (markers, ini
-    and command-line options). Built targets are built at their first use in the session.
-    """
-
-    def run(target: Target, /, *args: StrPath, **options: Any) -> RunResult:
-        __tracebackhide__ = True
-        return runmain_targets.run(runmain_runner, target, *args, **options)
-
-    return run
-
-
-@pytest.fixture
-def runmain_target(request: pytest.FixtureRequest) -> Target:
-    """One target of the ``runmain_targets`` ini option: the test runs once per target.
-
-    Also accepts ``@pytest.mark.parametrize("runmain_target", [...], indirect=True)`` with
-    targets or their ``FORM:SOURCE`` spellings.
-    """
-    param: object = getattr(request, "param", None)
-    if isinstance(param, Target):
-        return param
-    if isinstance(param, str):
-        try:
-            return Target.parse(param)
-        except ValueError as exc:
-            pytest.fail(f"{request.node.nodeid}: runmain_target {param!r}: {exc}", pytrace=False)
-    if param is None:
-        pytest.fail(
-            f"{request.node.nodeid} uses the {TARGET_FIXTURE} fixture, but the {INI_OPTION} ini "
-            "option declares no target: list the forms to run there, one per line "
-            "(module:pkg, zipapp:pkg, script:scripts/tool.py, ...)",
-            pytrace=False,
-        )
-    pytest.fail(
-        f"{request.node.nodeid}: runmain_target must be a Target or a FORM:SOURCE string, "
-        f"not {type(param).__name__}: {param!r}",
-        pytrace=False,
-    )

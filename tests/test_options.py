@@ -27,6 +27,7 @@ from pytest_runmain._options import (
     Unpack,
     setting_value,
 )
+from pytest_runmain.targets import RunMain, TargetBuilder
 
 NAMES = [option.name for option in OPTIONS]
 CONFIGURABLE = [option for option in OPTIONS if option.setting is not None]
@@ -49,8 +50,15 @@ def test_run_request_has_one_field_per_option_in_table_order() -> None:
 
 @pytest.mark.parametrize(
     "function",
-    [Runner.run_module, Runner.run_path, RunModule.__call__, RunPath.__call__],
-    ids=["Runner.run_module", "Runner.run_path", "RunModule", "RunPath"],
+    [
+        Runner.run_module,
+        Runner.run_path,
+        RunModule.__call__,
+        RunPath.__call__,
+        RunMain.__call__,
+        TargetBuilder.run,
+    ],
+    ids=["Runner.run_module", "Runner.run_path", "RunModule", "RunPath", "RunMain", "build-run"],
 )
 def test_every_runner_signature_takes_the_typed_keywords(function: object) -> None:
     hints = typing.get_type_hints(function, include_extras=True)

@@ -15,7 +15,8 @@ import pytest
 
 from pytest_runmain import Runner, Target, TargetError
 from pytest_runmain._options import OptionError
-from pytest_runmain.targets import FORMS, RunMain, TargetBuilder, parse_targets
+from pytest_runmain.plugin import parse_targets
+from pytest_runmain.targets import _FORM_SPECS, FORMS, RunMain, TargetBuilder
 
 #: A small program in three files: a package with a ``__main__`` and the same CLI as a script.
 PROGRAM = {
@@ -135,6 +136,11 @@ def test_constructors_str_repr_and_parse_round_trip() -> None:
     assert Target.script("bin/tool.py") == Target.script(Path("bin/tool.py"))
     assert len({Target.zipapp("pkg"), Target.parse(" zipapp : pkg ")}) == 1
     assert Target.path("dist/app.pyz").id == "path-app.pyz"
+
+
+def test_every_form_has_one_row_and_every_row_one_form() -> None:
+    """The rows describing the forms are those of ``FORMS``, in its order, each once."""
+    assert [spec.form for spec in _FORM_SPECS] == list(FORMS)
 
 
 def test_targets_are_immutable() -> None:
