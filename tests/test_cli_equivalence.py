@@ -377,6 +377,13 @@ def _compiled(root: Path, source: str) -> list[str]:
     return ["prog.pyc"]
 
 
+def _compiled_no_suffix(root: Path, source: str) -> list[str]:
+    """Bytecode under any name: the interpreter knows it by its magic number, not its suffix."""
+    write(root, {"src/prog.py": source})
+    compile_to(root / "src" / "prog.py", root / "prog.bin")
+    return ["prog.bin"]
+
+
 def _directory(root: Path, source: str) -> list[str]:
     write(root, {"appdir/__main__.py": source})
     return ["appdir"]
@@ -410,6 +417,7 @@ FORMS: Final[dict[str, Form]] = {
     "script-symlink": _script_symlink,
     "script-no-suffix": _script_no_suffix,
     "pyc": _compiled,
+    "pyc-no-suffix": _compiled_no_suffix,
     "directory": _directory,
     "zipapp": _zipapp,
     "zipapp-shebang": _zipapp_shebang,

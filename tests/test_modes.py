@@ -96,6 +96,31 @@ def test_both_mode_fails_with_a_diff_when_they_differ(tmp_path: Path) -> None:
     assert info.value.subprocess.stdout == "outside\n"
 
 
+@pytest.mark.parametrize(
+    ("program", "shown"),
+    [
+        (
+            "import sys\nprint('same')\nprint('pytest' in sys.modules, file=sys.stderr)\n",
+            ["--- stderr (subprocess)", "+++ stderr (in-process)", "-False", "+True"],
+        ),
+        (
+            "import sys\nprint('same')\nsys.exit(3 if 'pytest' in sys.modules else 4)\n",
+            ["exit status: in-process 3, subprocess 4"],
+        ),
+    ],
+    ids=["stderr-only", "status-only"],
+)
+def test_both_mode_compares_stderr_and_status_too(
+    tmp_path: Path, program: str, shown: list[str]
+) -> None:
+    script = write(tmp_path, "prog.py", program)
+    with pytest.raises(ModeMismatchError) as info:
+        Runner().run_path(script, mode="both")
+    lines = str(info.value).splitlines()
+    assert [line for line in shown if line not in lines] == []
+    assert not any(line.startswith("--- stdout") for line in lines)
+
+
 LOOP = """\
 import sys
 print("started", flush=True)
@@ -160,6 +185,27 @@ def test_inprocess_timeout_and_pytest_timeout_together(pytester: pytest.Pytester
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_pytest_timeout_first*", "*Timeout*"])
+
+
+def test_pytest_timeout_is_armed_again_after_a_run_with_a_timeout(
+    pytester: pytest.Pytester,
+) -> None:
+    """The test hangs after its run: pytest-timeout's timer, set aside during the run, stops it."""
+    pytester.makepyfile(
+        quick="print('quick')\n",
+        test_it="""
+        import pytest
+
+        @pytest.mark.timeout(2, method="signal")
+        def test_hangs_after_a_run(run_path):
+            assert run_path("quick.py", timeout=30).stdout == "quick\\n"
+            while True:
+                pass
+        """,
+    )
+    result = pytester.runpytest_subprocess(timeout=60)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Failed: Timeout*>2.0s*"])
 
 
 def test_fd_capture_gets_output_of_c_code_and_children(tmp_path: Path) -> None:

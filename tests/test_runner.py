@@ -185,6 +185,24 @@ def test_bad_input_is_an_option_error_naming_the_value(
     assert message in str(info.value)
 
 
+def test_script_globals_keep_file_and_cached_after_the_atexit_step(
+    runner: Runner, tmp_path: Path
+) -> None:
+    """The interpreter removes them before atexit functions run; the result still has them."""
+    script = write(
+        tmp_path / "prog.py",
+        """\
+        import atexit
+        atexit.register(lambda: print("at exit:", "__file__" in globals()))
+        """,
+    )
+    result = runner.run_path(script)
+    assert result.stdout == "at exit: False\n"
+    assert result.globals["__file__"] == str(script)
+    assert "__cached__" in result.globals
+    assert result.globals["__cached__"] is None
+
+
 def test_missing_cwd_is_reported(runner: Runner, tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError, match="is not an existing directory"):
         runner.run_module("app", cwd=tmp_path / "nope")
