@@ -13,6 +13,7 @@ journalled, which gives the combined output in the order a shell's ``2>&1`` woul
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import locale
 import os
@@ -99,12 +100,47 @@ class _Input(io.BytesIO):
         raise io.UnsupportedOperation(_NO_FD_HINT.format(name="sys.stdin"))
 
 
-def _locale_name(env: Mapping[str, str]) -> str:
-    """The LC_CTYPE locale a new interpreter started with *env* would run in."""
+def _requested_locale(env: Mapping[str, str]) -> str:
+    """The LC_CTYPE locale *env* asks for: what ``setlocale(LC_CTYPE, "")`` would look up."""
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
         if env.get(name):
             return env[name]
     return "C"
+
+
+@functools.lru_cache(maxsize=64)
+def _c_library_locale(name: str) -> tuple[str, str] | None:
+    """The C library's name and codeset for LC_CTYPE locale *name*; None where it has none.
+
+    Asked by switching this process's LC_CTYPE to *name* and straight back, once per name.
+    """
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        actual = locale.setlocale(locale.LC_CTYPE, name)
+    except locale.Error:
+        return None
+    try:
+        return actual, locale.nl_langinfo(locale.CODESET)
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+
+
+def _interpreter_locale(env: Mapping[str, str]) -> tuple[str, str]:
+    """The LC_CTYPE locale (name, codeset) a new interpreter started with *env* runs in.
+
+    A locale the C library does not have leaves the C locale. In the C or POSIX locale the
+    interpreter coerces LC_CTYPE to the first UTF-8 target the C library has (PEP 538), unless
+    ``LC_ALL`` is set or ``PYTHONCOERCECLOCALE=0``.
+    """
+    found = _c_library_locale(_requested_locale(env)) or _c_library_locale("C")
+    assert found is not None  # every C library has the C locale
+    coercible = not env.get("LC_ALL") and env.get("PYTHONCOERCECLOCALE") != "0"
+    if found[0] in _LEGACY_LOCALES and coercible:
+        for target in _COERCION_TARGETS:
+            coerced = _c_library_locale(target)
+            if coerced is not None:
+                return coerced
+    return found
 
 
 def _codec_name(encoding: str, variable: str | None = None) -> str:
@@ -139,28 +175,25 @@ def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str]:
     """The encoding and the stdin/stdout error handler a new interpreter gets in *env*.
 
     ``PYTHONIOENCODING`` (``encoding[:errors]``) wins for what it sets, and an encoding without
-    an error handler there means ``strict``. Otherwise UTF-8 mode
-    (``PYTHONUTF8=1``, or the legacy C/POSIX locale) gives UTF-8 with ``surrogateescape``; a
-    coercion-target locale (``C.UTF-8``) gives its encoding with ``surrogateescape``; any
-    other locale its encoding with ``strict``. Names are the codec's canonical name, as the
-    interpreter reports them (``utf-8``, ``iso8859-1``).
+    an error handler there means ``strict``. Otherwise UTF-8 mode (``PYTHONUTF8=1``, or the
+    C/POSIX locale unless ``PYTHONUTF8=0``) gives UTF-8 with ``surrogateescape``; else the
+    codeset the C library gives the interpreter's locale (see :func:`_interpreter_locale`),
+    with ``surrogateescape`` in the C/POSIX locale and the UTF-8 coercion targets and
+    ``strict`` in any other. Names are the codec's canonical name, as the interpreter reports
+    them (``utf-8``, ``iso8859-1``, ``ascii``).
     """
     io_encoding, _, io_errors = env.get("PYTHONIOENCODING", "").partition(":")
-    locale_name = _locale_name(env)
-    utf8_mode = env.get("PYTHONUTF8") == "1" or (
-        env.get("PYTHONUTF8") != "0" and locale_name in _LEGACY_LOCALES
-    )
+    name, codeset = _interpreter_locale(env)
+    legacy = name in _LEGACY_LOCALES
+    utf8_mode = env.get("PYTHONUTF8") == "1" or (env.get("PYTHONUTF8") != "0" and legacy)
     if utf8_mode:
         encoding, errors = "utf-8", "surrogateescape"
     else:
-        codeset = locale_name.partition(".")[2].partition("@")[0]
-        encoding = codeset or locale.getpreferredencoding(False)
-        errors = "surrogateescape" if locale_name in _COERCION_TARGETS else "strict"
-    if io_encoding and not io_errors:
-        # PYTHONIOENCODING=latin-1 means latin-1:strict.
-        io_errors = "strict"
+        encoding = codeset
+        errors = "surrogateescape" if legacy or name in _COERCION_TARGETS else "strict"
     if io_encoding:
-        return _codec_name(io_encoding, "PYTHONIOENCODING"), io_errors
+        # PYTHONIOENCODING=latin-1 means latin-1:strict.
+        return _codec_name(io_encoding, "PYTHONIOENCODING"), io_errors or "strict"
     return _codec_name(encoding), io_errors or errors
 
 

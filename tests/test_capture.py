@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import locale
 
 import pytest
 
@@ -33,8 +34,13 @@ def test_fileno_says_what_to_do() -> None:
         ({"PYTHONUTF8": "1", "LANG": "en_US.ISO-8859-1"}, ("utf-8", "surrogateescape")),
         ({"LANG": "C.UTF-8"}, ("utf-8", "surrogateescape")),
         ({"LC_ALL": "C", "LANG": "en_US.UTF-8"}, ("utf-8", "surrogateescape")),
-        ({"LANG": "en_US.ISO-8859-1"}, ("iso8859-1", "strict")),
-        ({"LANG": "en_US.UTF-8"}, ("utf-8", "strict")),
+        ({"LC_ALL": "C", "PYTHONUTF8": "0"}, ("ascii", "surrogateescape")),
+        ({"LC_ALL": "xx_XX.NOSUCH", "PYTHONUTF8": "0"}, ("ascii", "surrogateescape")),
+        ({"LANG": "xx_XX.NOSUCH", "PYTHONUTF8": "0"}, ("utf-8", "surrogateescape")),
+        (
+            {"LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+            ("ascii", "surrogateescape"),
+        ),
     ],
     ids=[
         "encoding-means-strict",
@@ -43,14 +49,42 @@ def test_fileno_says_what_to_do() -> None:
         "utf8-mode",
         "coercion-target-locale",
         "legacy-c-locale-is-utf8-mode",
-        "latin-1-locale",
-        "utf-8-locale",
+        "c-locale-without-utf8-mode-is-ascii",
+        "unknown-lc-all-is-the-c-locale",
+        "unknown-lang-is-coerced-to-utf-8",
+        "no-coercion",
     ],
 )
 def test_encoding_and_errors_as_the_interpreter_derives_them(
     env: dict[str, str], expected: tuple[str, str | None]
 ) -> None:
     assert stdio_encoding(env) == expected
+
+
+def _installed(name: str) -> bool:
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, name)
+    except locale.Error:
+        return False
+    locale.setlocale(locale.LC_CTYPE, saved)
+    return True
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("en_US.ISO-8859-1", ("iso8859-1", "strict")), ("en_US.UTF-8", ("utf-8", "strict"))],
+)
+def test_an_installed_locale_gives_its_codeset(name: str, expected: tuple[str, str]) -> None:
+    if not _installed(name):
+        pytest.skip(reason=f"the C library has no {name} locale here (see `locale -a`)")
+    assert stdio_encoding({"LANG": name}) == expected
+
+
+def test_an_uninstalled_locale_is_the_c_locale_coerced_to_utf_8() -> None:
+    """As under the interpreter: the C library refuses it, so the C locale applies."""
+    assert not _installed("xx_XX.ISO-8859-1")
+    assert stdio_encoding({"LANG": "xx_XX.ISO-8859-1"}) == ("utf-8", "surrogateescape")
 
 
 def test_buffered_stdout_reaches_the_output_at_flush() -> None:

@@ -898,6 +898,12 @@ ENCODINGS: Final = {
     "errors-only": {"PYTHONIOENCODING": ":namereplace"},
     "upper-case": {"PYTHONIOENCODING": "UTF8"},
     "utf8-mode": {"PYTHONUTF8": "1"},
+    # The locale as the C library has it: the C locale without UTF-8 mode is ASCII; a locale
+    # it does not have is the C locale, coerced to UTF-8 unless LC_ALL is set.
+    "c-locale-no-utf8-mode": {"LC_ALL": "C", "PYTHONUTF8": "0"},
+    "unknown-lc-all": {"LC_ALL": "xx_XX.NOSUCH", "PYTHONUTF8": "0"},
+    "unknown-lang": {"LANG": "xx_XX.ISO-8859-1", "PYTHONUTF8": "0"},
+    "no-coercion": {"LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
 }
 
 ENCODED_IO = """\
