@@ -59,7 +59,7 @@ from pytest_runmain._locate import (
 )
 from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._runpy_source import runpy_frames
-from pytest_runmain._state import Isolation, StateChange, StateLeak
+from pytest_runmain._state import StateChange, StateLeak, StateStack
 from pytest_runmain._subprocess import KILLED_STATUS
 from pytest_runmain._threads import RunThreads
 from pytest_runmain._timeout import RunTimeout, TimeLimit
@@ -251,7 +251,7 @@ def run_main(
     main_globals = main.__dict__
     exception: BaseException | None = None
     started: list[list[str]] = []
-    state = Isolation()
+    state = StateStack()
     modules = Modules()
     capture.start()
     try:

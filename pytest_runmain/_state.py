@@ -2,8 +2,8 @@
 
 Every piece of global state a program can change is a :class:`StateItem`: it can *read* a cheap
 snapshot (identities and shallow copies), *write* one back, *set up* what a run must see, and
-*describe* the difference between two snapshots as readable lines. :class:`Isolation` drives a
-list of items around a run, like :class:`contextlib.ExitStack` drives context managers:
+*describe* the difference between two snapshots as readable lines. :class:`StateStack` drives
+a list of items around a run, like :class:`contextlib.ExitStack` drives context managers:
 
 1. ``enter(item)``: read the outer state, set up the run's, read the state the program starts
    with;
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar, final
 
 __all__ = [
-    "Isolation",
     "Same",
     "StateChange",
     "StateItem",
     "StateLeak",
     "StateSnapshot",
+    "StateStack",
     "dict_diff",
     "sequence_diff",
 ]
@@ -184,7 +184,7 @@ class _Entry:
 
 @final
 @dataclass
-class Isolation:
+class StateStack:
     """Drives state items around a run; see the module docstring for the three steps."""
 
     _entries: list[_Entry] = field(default_factory=list)
