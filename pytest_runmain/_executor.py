@@ -25,7 +25,20 @@ from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
 from pytest_runmain._exit import report_ending
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
-from pytest_runmain._isolation import (
+from pytest_runmain._locate import (
+    MAIN_NAME,
+    MainScript,
+    TargetError,
+    command_line_abspath,
+    find_main_module_code,
+    find_module_code,
+    is_path_entry,
+    read_main_script,
+)
+from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._runpy_source import runpy_frames
+from pytest_runmain._state import StateChange, StateLeak, StateStack
+from pytest_runmain._state_items import (
     Cwd,
     Environ,
     FileDescriptors,
@@ -47,19 +60,6 @@ from pytest_runmain._isolation import (
     Umask,
     merged_environ,
 )
-from pytest_runmain._locate import (
-    MAIN_NAME,
-    MainScript,
-    TargetError,
-    command_line_abspath,
-    find_main_module_code,
-    find_module_code,
-    is_path_entry,
-    read_main_script,
-)
-from pytest_runmain._logstate import Logging, Warnings
-from pytest_runmain._runpy_source import runpy_frames
-from pytest_runmain._state import StateChange, StateLeak, StateStack
 from pytest_runmain._subprocess import KILLED_STATUS
 from pytest_runmain._threads import RunThreads
 from pytest_runmain._timeout import RunTimeout, TimeLimit

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from pytest_runmain._isolation import Modules, watched_state
 from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._state import StateLeak, StateSnapshot
+from pytest_runmain._state_items import Modules, watched_state
 
 if TYPE_CHECKING:
     from pytest_runmain.result import RunResult

@@ -17,7 +17,6 @@ from typing import Any, Final, Literal, Protocol, final
 from pytest_runmain._capture import stdio_encoding
 from pytest_runmain._executor import Launch, run_main
 from pytest_runmain._exit import with_line_numbers
-from pytest_runmain._isolation import merged_environ
 from pytest_runmain._options import (
     OPTION_NAMES,
     OptionError,
@@ -28,6 +27,7 @@ from pytest_runmain._options import (
     merge_layers,
 )
 from pytest_runmain._state import StateLeak
+from pytest_runmain._state_items import merged_environ
 from pytest_runmain._subprocess import child_command, run_child
 from pytest_runmain._timeout import timeouts_supported
 from pytest_runmain.checks import IsolationMode, StateLeakError, leak_warning
