@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import importlib.machinery
 import os
 import sys
@@ -35,30 +36,15 @@ from pytest_runmain._locate import (
     is_path_entry,
     read_main_script,
 )
-from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._logstate import Logging
 from pytest_runmain._runpy_source import runpy_frames
 from pytest_runmain._state import StateChange, StateLeak, StateStack
 from pytest_runmain._state_items import (
-    Cwd,
-    Environ,
-    FileDescriptors,
-    ImportSystem,
-    LibraryState,
-    MainThreadDaemon,
     Modules,
     OwnCode,
-    PathImporterCache,
-    RecursionLimit,
-    SignalHandlers,
-    StdStreams,
-    SysArgv,
-    SysHooks,
-    SysPath,
-    ThreadNames,
-    Threads,
-    TraceFunctions,
-    Umask,
+    RunContext,
     merged_environ,
+    run_items,
 )
 from pytest_runmain._subprocess import KILLED_STATUS
 from pytest_runmain._threads import RunThreads
@@ -255,33 +241,23 @@ def run_main(
     modules = Modules()
     capture.start()
     try:
-        state.enter(Threads())
-        state.enter(FileDescriptors())
-        state.enter(Cwd(cwd))
-        state.enter(Environ(env))
+        context = RunContext(cwd=cwd, env=env, run_env=run_env)
+        for item in run_items(context, before_target=True):
+            state.enter(item)
         plan = _plan(launch, run_env)
         own = OwnCode(main_globals, plan.package, plan.path_entry)
-        modules = Modules(main, own)
-        logs = Logging(fresh=True)
-        for item in (
-            ImportSystem(),
-            PathImporterCache(),
-            SysPath(_sys_path_0(plan, run_env)),
-            SysArgv(plan.argv),
-            modules,
-            SysHooks(defaults=True),
-            ThreadNames(),
-            MainThreadDaemon(),
-            TraceFunctions(),
-            RecursionLimit(),
-            Umask(),
-            SignalHandlers(),
-            LibraryState(),
-            StdStreams((capture.stdin, capture.stdout, capture.stderr)),
-            logs,
-            Warnings(run_env),
-        ):
+        context = dataclasses.replace(
+            context,
+            argv=plan.argv,
+            path_entry=_sys_path_0(plan, run_env),
+            main=main,
+            own=own,
+            streams=(capture.stdin, capture.stdout, capture.stderr),
+        )
+        for item in run_items(context, before_target=False):
             state.enter(item)
+        modules = state.item(Modules)
+        logs = state.item(Logging)
         with (
             ExitFunctions(own.owns_frame) as exit_functions,
             HardExits(capture.level) as hard_exits,

@@ -11,8 +11,8 @@ a list of items around a run, like :class:`contextlib.ExitStack` drives context 
 3. ``close()``: write the outer state back, last item first, then read again: what differs
    from the outer state now could not be restored and is a leak.
 
-:func:`snapshot_unchanged` uses the same items without set-up, to check a block of the user's
-own code.
+:class:`StateSnapshot` reads the same items without set-up, to check a block of the user's own
+code. Which items there are, in which order, is in :mod:`pytest_runmain._state_items`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_I = TypeVar("_I", bound="StateItem")
 
 
 @final
@@ -239,6 +240,13 @@ class StateStack:
 
     def __iter__(self) -> Iterator[StateItem]:
         return (entry.item for entry in self._entries)
+
+    def item(self, kind: type[_I]) -> _I:
+        """The entered item of class *kind*, for what it keeps beyond its snapshots."""
+        for entry in self._entries:
+            if isinstance(entry.item, kind):
+                return entry.item
+        raise LookupError(f"no {kind.__name__} item was entered")
 
 
 @final

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._state import StateLeak, StateSnapshot
-from pytest_runmain._state_items import Modules, watched_state
+from pytest_runmain._state_items import check_items
 
 if TYPE_CHECKING:
     from pytest_runmain.result import RunResult
@@ -95,7 +94,7 @@ def state_unchanged() -> Iterator[None]:
     the block's changes stay and :class:`StateChangedError` says what they are.
     """
     __tracebackhide__ = True
-    snapshot = StateSnapshot([*watched_state(), Modules(), Logging(), Warnings()])
+    snapshot = StateSnapshot(check_items())
     yield
     differences = snapshot.differences()
     if differences:
