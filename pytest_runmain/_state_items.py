@@ -7,7 +7,7 @@ the interpreter's default hooks, the run's environment and working directory. Lo
 warnings machinery are in :mod:`pytest_runmain._logstate`.
 
 :data:`STATE_ITEMS` is the one list of them: a run builds its items from it
-(:func:`run_items`), and so does :func:`~pytest_runmain.checks.state_unchanged`
+(:func:`run_items`), and so does :func:`~pytest_runmain.leaks.state_unchanged`
 (:func:`check_items`). Adding a piece of state is a class here and a row there.
 """
 
@@ -781,7 +781,7 @@ class StateItemSpec:
     description: str
     #: The item for a run.
     for_run: Callable[[RunContext], StateItem]
-    #: For :func:`~pytest_runmain.checks.state_unchanged`: where its differences come in the
+    #: For :func:`~pytest_runmain.leaks.state_unchanged`: where its differences come in the
     #: report (1 first) and the item; None for the machinery's state, which it does not read.
     for_check: tuple[int, Callable[[], StateItem]] | None = None
     #: Whether a run enters it before locating its target, which reads the run's working
@@ -936,7 +936,7 @@ def run_items(context: RunContext, *, before_target: bool) -> list[StateItem]:
 
 
 def check_items() -> list[StateItem]:
-    """The items :func:`~pytest_runmain.checks.state_unchanged` reads: not the machinery's."""
+    """The items :func:`~pytest_runmain.leaks.state_unchanged` reads: not the machinery's."""
     checked = [spec.for_check for spec in STATE_ITEMS if spec.for_check is not None]
     checked.sort(key=lambda check: check[0])
     return [build() for _, build in checked]

@@ -17,7 +17,7 @@ import pytest
 
 from pytest_runmain import hookspec, targets
 from pytest_runmain._options import OptionError, check_args, check_option
-from pytest_runmain.checks import StateLeakError, leak_warning, state_unchanged
+from pytest_runmain.leaks import StateLeakError, leak_warning, state_unchanged
 from pytest_runmain.runner import RunModule, Runner, RunPath
 from pytest_runmain.targets import (
     pytest_generate_tests,

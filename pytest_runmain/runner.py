@@ -30,7 +30,7 @@ from pytest_runmain._state import StateLeak
 from pytest_runmain._state_items import merged_environ
 from pytest_runmain._subprocess import child_command, run_child
 from pytest_runmain._timeout import timeouts_supported
-from pytest_runmain.checks import IsolationMode, StateLeakError, leak_warning
+from pytest_runmain.leaks import IsolationMode, StateLeakError, leak_warning
 from pytest_runmain.modes import compare_modes
 from pytest_runmain.result import RunResult
 
