@@ -12,8 +12,10 @@ left open, a handler installed from C) is a *leak*: by default it fails the test
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Literal
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, final
 
 import pytest
 
@@ -25,10 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IsolationMode",
+    "LeakJudgement",
     "RunmainLeakWarning",
     "StateChangedError",
     "StateLeakError",
     "describe_leaks",
+    "judge_leaks",
     "leak_warning",
     "state_unchanged",
 ]
@@ -80,6 +84,65 @@ class StateChangedError(AssertionError):
         )
         #: What differs, state by state.
         self.differences = list(differences)
+
+
+#: One run's leaks for the policy: its command, its ``isolation`` setting, what leaked.
+RunLeaks = tuple[str, IsolationMode, Sequence[StateLeak]]
+
+
+@final
+@dataclass(frozen=True)
+class LeakJudgement:
+    """What the ``isolation`` policy makes of runs' leaks: which count now, which wait.
+
+    :func:`judge_leaks` decides and :meth:`enforce` acts, apart so that a caller can record
+    both lists before a failure is raised: the runner keeps the deferred leaks for after the
+    test and the others for the test's report, whatever the run raises.
+    """
+
+    #: The leaks that count now, by run: they fail ("fail") or warn ("warn").
+    now: list[tuple[str, IsolationMode, list[StateLeak]]]
+    #: The deferred leaks, by run: to check again once the programs' objects are released.
+    deferred: list[tuple[str, IsolationMode, list[StateLeak]]]
+
+    def enforce(self, result: RunResult | None = None, *, stacklevel: int = 1) -> None:
+        """Warn for each run with "warn", then fail for those with "fail" in one error.
+
+        The error names the first failing run and lists the leaks of all; its ``result`` is
+        *result*, the run when one run is judged right after it. *stacklevel* is that of the
+        warnings, counted from the caller.
+        """
+        __tracebackhide__ = True
+        for command, isolation, leaks in self.now:
+            if isolation == "warn":
+                warnings.warn(leak_warning(command, leaks), stacklevel=stacklevel + 1)
+        failing = [
+            (command, leaks) for command, isolation, leaks in self.now if isolation == "fail"
+        ]
+        if failing:
+            command, _ = failing[0]
+            raise StateLeakError(command, [leak for _, leaks in failing for leak in leaks], result)
+
+
+def judge_leaks(runs: Iterable[RunLeaks]) -> LeakJudgement:
+    """The ``isolation`` policy, for leaks found right after a run or after the test.
+
+    With "off" a run's leaks are only recorded (in its result). Otherwise a deferred leak (a
+    file descriptor the program's objects may still hold) waits for the test's end; the others
+    count now: with "fail" they fail, with "warn" they warn.
+    """
+    now: list[tuple[str, IsolationMode, list[StateLeak]]] = []
+    deferred: list[tuple[str, IsolationMode, list[StateLeak]]] = []
+    for command, isolation, leaks in runs:
+        if isolation == "off":
+            continue
+        immediate = [leak for leak in leaks if not leak.deferred]
+        later = [leak for leak in leaks if leak.deferred]
+        if immediate:
+            now.append((command, isolation, immediate))
+        if later:
+            deferred.append((command, isolation, later))
+    return LeakJudgement(now, deferred)
 
 
 @contextlib.contextmanager
