@@ -8,7 +8,8 @@ warnings machinery are in :mod:`pytest_runmain._logstate`.
 
 :data:`STATE_ITEMS` is the one list of them: a run builds its items from it
 (:func:`run_items`), and so does :func:`~pytest_runmain.leaks.state_unchanged`
-(:func:`check_items`). Adding a piece of state is a class here and a row there.
+(:func:`check_items`); the table of state in ``docs/isolation.md`` has its rows (a test
+compares them). Adding a piece of state is a class here, a row there and that row in the table.
 """
 
 from __future__ import annotations

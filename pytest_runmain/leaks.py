@@ -1,10 +1,11 @@
-"""Checks that interpreter state is as it was: after every run, and around any block of code.
+"""Leaks: interpreter state a run left behind, what they do, and the same check for any block.
 
 After a run pytest-runmain puts every piece of state it watches back and compares it with the
 state before the run. What it could not put back (a thread still running, a file descriptor
 left open, a handler installed from C) is a *leak*: by default it fails the test with a
 :class:`StateLeakError`; with ``isolation="warn"`` it is a :class:`RunmainLeakWarning`; with
-``isolation="off"`` it is only recorded in the result.
+``isolation="off"`` it is only recorded in the result. :func:`judge_leaks` is that policy,
+right after a run and after the test alike.
 
 :func:`state_unchanged` checks the same state around a block of the user's own code.
 """
@@ -149,12 +150,11 @@ def judge_leaks(runs: Iterable[RunLeaks]) -> LeakJudgement:
 def state_unchanged() -> Iterator[None]:
     """Assert that the block leaves the interpreter state as it found it.
 
-    The same state the runs are checked for: ``sys.argv``, ``sys.path``, the import hooks,
-    ``sys.modules`` (entries replaced or removed; new imports are allowed), the std streams,
-    the ``sys`` and ``threading`` hooks, trace functions, the recursion limit,
-    ``os.environ``, the working directory, the umask, signal handlers, logging, warnings,
-    library settings, threads and file descriptors. Nothing is restored: on a difference
-    the block's changes stay and :class:`StateChangedError` says what they are.
+    The state the runs are checked for, but the import machinery's: the rows of the table
+    of state in :doc:`/isolation` that say "checked" for ``state_unchanged``. In
+    ``sys.modules`` only entries replaced or removed count; new imports are allowed. Nothing
+    is restored: on a difference the block's changes stay and :class:`StateChangedError` says
+    what they are.
     """
     __tracebackhide__ = True
     snapshot = StateSnapshot(check_items())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Final
+
 import pytest
 
 from pytest_runmain._state import StateItem
@@ -87,3 +90,29 @@ def test_state_unchanged_leaves_the_machinery_out() -> None:
         "thread name counter",
         "daemon flag of the running thread",
     }
+
+
+ISOLATION_PAGE: Final = Path(__file__).resolve().parents[1] / "docs" / "isolation.md"
+_TABLE_HEADER: Final = "| State | What is put back or checked | `state_unchanged` |"
+
+
+def _registry_table() -> list[str]:
+    rows = [_TABLE_HEADER, "| --- | --- | --- |"]
+    for spec in STATE_ITEMS:
+        checked = "checked" if spec.for_check is not None else "-"
+        rows.append(f"| `{spec.name}` | {spec.description} | {checked} |")
+    return rows
+
+
+def _docs_table() -> list[str]:
+    lines = ISOLATION_PAGE.read_text(encoding="utf-8").splitlines()
+    start = lines.index(_TABLE_HEADER)
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return lines[start:end]
+
+
+def test_the_docs_table_has_a_row_per_registry_entry() -> None:
+    expected = _registry_table()
+    found = _docs_table()
+    # On a difference, paste the expected table (shown in full) into docs/isolation.md.
+    assert found == expected, "\n" + "\n".join(expected)
