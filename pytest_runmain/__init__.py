@@ -3,7 +3,7 @@
 Run a module as ``python -m`` or a path as ``python PATH`` would, inside the test process, and
 get its exit status, output, globals and uncaught exception: the ``run_module`` and
 ``run_path`` fixtures, or a :class:`Runner` outside pytest. After each run the interpreter state
-is put back and checked (:mod:`pytest_runmain.checks`). :mod:`pytest_runmain.compat` has
+is put back and checked (:mod:`pytest_runmain.leaks`). :mod:`pytest_runmain.compat` has
 drop-in replacements for :func:`runpy.run_module` and :func:`runpy.run_path`.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pytest_runmain._locate import TargetError
 from pytest_runmain._options import OptionError, RunRequest
 from pytest_runmain._state import StateChange, StateLeak
-from pytest_runmain.checks import (
+from pytest_runmain.leaks import (
     RunmainLeakWarning,
     StateChangedError,
     StateLeakError,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import importlib.machinery
 import os
 import sys
@@ -25,28 +26,6 @@ from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
 from pytest_runmain._exit import FLUSH_FAILED_STATUS, flush_std_files, report_ending
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
-from pytest_runmain._isolation import (
-    Cwd,
-    Environ,
-    FileDescriptors,
-    ImportSystem,
-    LibraryState,
-    MainThreadDaemon,
-    Modules,
-    OwnCode,
-    PathImporterCache,
-    RecursionLimit,
-    SignalHandlers,
-    StdStreams,
-    SysArgv,
-    SysHooks,
-    SysPath,
-    ThreadNames,
-    Threads,
-    TraceFunctions,
-    Umask,
-    merged_environ,
-)
 from pytest_runmain._locate import (
     MAIN_NAME,
     MainScript,
@@ -57,9 +36,16 @@ from pytest_runmain._locate import (
     is_path_entry,
     read_main_script,
 )
-from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._logstate import Logging
 from pytest_runmain._runpy_source import runpy_frames
-from pytest_runmain._state import Isolation, StateChange, StateLeak
+from pytest_runmain._state import StateChange, StateLeak, StateStack
+from pytest_runmain._state_items import (
+    Modules,
+    OwnCode,
+    RunContext,
+    merged_environ,
+    run_items,
+)
 from pytest_runmain._subprocess import KILLED_STATUS
 from pytest_runmain._threads import RunThreads
 from pytest_runmain._timeout import RunTimeout, TimeLimit
@@ -251,37 +237,27 @@ def run_main(
     main_globals = main.__dict__
     exception: BaseException | None = None
     started: list[list[str]] = []
-    state = Isolation()
+    state = StateStack()
     modules = Modules()
     capture.start()
     try:
-        state.enter(Threads())
-        state.enter(FileDescriptors())
-        state.enter(Cwd(cwd))
-        state.enter(Environ(env))
+        context = RunContext(cwd=cwd, env=env, run_env=run_env)
+        for item in run_items(context, before_target=True):
+            state.enter(item)
         plan = _plan(launch, run_env)
         own = OwnCode(main_globals, plan.package, plan.path_entry)
-        modules = Modules(main, own)
-        logs = Logging(fresh=True)
-        for item in (
-            ImportSystem(),
-            PathImporterCache(),
-            SysPath(_sys_path_0(plan, run_env)),
-            SysArgv(plan.argv),
-            modules,
-            SysHooks(defaults=True),
-            ThreadNames(),
-            MainThreadDaemon(),
-            TraceFunctions(),
-            RecursionLimit(),
-            Umask(),
-            SignalHandlers(),
-            LibraryState(),
-            StdStreams((capture.stdin, capture.stdout, capture.stderr)),
-            logs,
-            Warnings(run_env),
-        ):
+        context = dataclasses.replace(
+            context,
+            argv=plan.argv,
+            path_entry=_sys_path_0(plan, run_env),
+            main=main,
+            own=own,
+            streams=(capture.stdin, capture.stdout, capture.stderr),
+        )
+        for item in run_items(context, before_target=False):
             state.enter(item)
+        modules = state.item(Modules)
+        logs = state.item(Logging)
         with (
             ExitFunctions(own.owns_frame) as exit_functions,
             HardExits(capture.level) as hard_exits,

@@ -2,8 +2,8 @@
 
 Every piece of global state a program can change is a :class:`StateItem`: it can *read* a cheap
 snapshot (identities and shallow copies), *write* one back, *set up* what a run must see, and
-*describe* the difference between two snapshots as readable lines. :class:`Isolation` drives a
-list of items around a run, like :class:`contextlib.ExitStack` drives context managers:
+*describe* the difference between two snapshots as readable lines. :class:`StateStack` drives
+a list of items around a run, like :class:`contextlib.ExitStack` drives context managers:
 
 1. ``enter(item)``: read the outer state, set up the run's, read the state the program starts
    with;
@@ -11,8 +11,8 @@ list of items around a run, like :class:`contextlib.ExitStack` drives context ma
 3. ``close()``: write the outer state back, last item first, then read again: what differs
    from the outer state now could not be restored and is a leak.
 
-:func:`snapshot_unchanged` uses the same items without set-up, to check a block of the user's
-own code.
+:class:`StateSnapshot` reads the same items without set-up, to check a block of the user's own
+code. Which items there are, in which order, is in :mod:`pytest_runmain._state_items`.
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar, final
 
 __all__ = [
-    "Isolation",
     "Same",
     "StateChange",
     "StateItem",
     "StateLeak",
     "StateSnapshot",
+    "StateStack",
     "dict_diff",
     "sequence_diff",
 ]
 
 _T = TypeVar("_T")
+_I = TypeVar("_I", bound="StateItem")
 
 
 @final
@@ -184,7 +185,7 @@ class _Entry:
 
 @final
 @dataclass
-class Isolation:
+class StateStack:
     """Drives state items around a run; see the module docstring for the three steps."""
 
     _entries: list[_Entry] = field(default_factory=list)
@@ -239,6 +240,13 @@ class Isolation:
 
     def __iter__(self) -> Iterator[StateItem]:
         return (entry.item for entry in self._entries)
+
+    def item(self, kind: type[_I]) -> _I:
+        """The entered item of class *kind*, for what it keeps beyond its snapshots."""
+        for entry in self._entries:
+            if isinstance(entry.item, kind):
+                return entry.item
+        raise LookupError(f"no {kind.__name__} item was entered")
 
 
 @final

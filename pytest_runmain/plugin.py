@@ -32,7 +32,7 @@ from pytest_runmain._options import (
     check_option,
     setting_value,
 )
-from pytest_runmain.checks import StateLeakError, leak_warning, state_unchanged
+from pytest_runmain.leaks import judge_leaks, state_unchanged
 from pytest_runmain.result import RunResult
 from pytest_runmain.runner import RunModule, Runner, RunPath, StrPath
 from pytest_runmain.targets import RunMain, Target, TargetBuilder
@@ -209,13 +209,7 @@ def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, No
     item.stash[_deferred_leaks_key] = [
         [command, str(leak)] for command, _, leaks in remaining for leak in leaks
     ]
-    for command, mode, leaks in remaining:
-        if mode == "warn":
-            warnings.warn(leak_warning(command, leaks), stacklevel=1)
-    failing = [(command, leaks) for command, mode, leaks in remaining if mode == "fail"]
-    if failing:
-        command, _ = failing[0]
-        raise StateLeakError(command, [leak for _, leaks in failing for leak in leaks])
+    judge_leaks(remaining).enforce(stacklevel=1)
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, final
 
 from pytest_runmain._capture import encode_stdin, stdio_encoding
 from pytest_runmain._executor import Launch, run_main
 from pytest_runmain._exit import with_line_numbers
-from pytest_runmain._isolation import merged_environ
 from pytest_runmain._options import (
     OPTION_NAMES,
     IsolationMode,
@@ -32,9 +30,10 @@ from pytest_runmain._options import (
     merge_layers,
 )
 from pytest_runmain._state import StateLeak
+from pytest_runmain._state_items import merged_environ
 from pytest_runmain._subprocess import child_command, run_child
 from pytest_runmain._timeout import timeouts_supported
-from pytest_runmain.checks import StateLeakError, leak_warning
+from pytest_runmain.leaks import judge_leaks
 from pytest_runmain.modes import compare_modes
 from pytest_runmain.result import RunResult
 
@@ -177,17 +176,12 @@ class Runner:
         self.results.append(result)
         if self._after_run is not None:
             self._after_run(result)
-        if request.isolation == "off":
-            return result
-        leaks = [leak for leak in result.leaks if not leak.deferred]
-        deferred = [leak for leak in result.leaks if leak.deferred]
-        if deferred:
-            self._deferred_leaks.append((result.command, request.isolation, deferred))
-        self.reported_leaks.extend((result.command, leak) for leak in leaks)
-        if leaks and request.isolation == "fail":
-            raise StateLeakError(result.command, leaks, result)
-        if leaks:
-            warnings.warn(leak_warning(result.command, leaks), stacklevel=3)
+        judgement = judge_leaks([(result.command, request.isolation, result.leaks)])
+        self._deferred_leaks.extend(judgement.deferred)
+        self.reported_leaks.extend(
+            (command, leak) for command, _, leaks in judgement.now for leak in leaks
+        )
+        judgement.enforce(result, stacklevel=3)
         return result
 
     def _run_inprocess(self, request: RunRequest) -> RunResult:

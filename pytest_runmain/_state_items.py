@@ -5,6 +5,11 @@ run needs it, sets up what a program under the real command line sees: its own `
 ``sys.path`` starting with the command line's entry, a fresh ``__main__``, the run's streams,
 the interpreter's default hooks, the run's environment and working directory. Logging and the
 warnings machinery are in :mod:`pytest_runmain._logstate`.
+
+:data:`STATE_ITEMS` is the one list of them: a run builds its items from it
+(:func:`run_items`), and so does :func:`~pytest_runmain.leaks.state_unchanged`
+(:func:`check_items`); the table of state in ``docs/isolation.md`` has its rows (a test
+compares them). Adding a piece of state is a class here, a row there and that row in the table.
 """
 
 from __future__ import annotations
@@ -22,13 +27,16 @@ import sysconfig
 import threading
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
 
 from pytest_runmain._locate import MAIN_NAME
+from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._state import Same, StateItem, StateLeak, dict_diff, sequence_diff
 
 __all__ = [
+    "STATE_ITEMS",
     "Cwd",
     "Environ",
     "FileDescriptors",
@@ -38,7 +46,9 @@ __all__ = [
     "Modules",
     "OwnCode",
     "RecursionLimit",
+    "RunContext",
     "SignalHandlers",
+    "StateItemSpec",
     "StdStreams",
     "SysArgv",
     "SysHooks",
@@ -47,8 +57,9 @@ __all__ = [
     "Threads",
     "TraceFunctions",
     "Umask",
+    "check_items",
     "merged_environ",
-    "watched_state",
+    "run_items",
 ]
 
 
@@ -733,21 +744,200 @@ class LibraryState(StateItem):
             decimal.setcontext(context)
 
 
-def watched_state() -> list[StateItem]:
-    """The items a check of unchanged state reads: everything but the import machinery."""
-    return [
-        SysArgv(),
-        SysPath(),
-        ImportSystem(hide_pytest_hook=False),
-        StdStreams(),
-        SysHooks(),
-        TraceFunctions(),
-        RecursionLimit(),
-        Environ(),
-        Cwd(),
-        Umask(),
-        SignalHandlers(),
-        LibraryState(),
-        Threads(),
-        FileDescriptors(),
-    ]
+@final
+@dataclass(frozen=True)
+class RunContext:
+    """What the items of a run need to set it up, as :func:`run_items` hands it to each row.
+
+    A run fills it in two steps: the working directory and environment first, the rest once
+    the target is located (see :attr:`StateItemSpec.before_target`).
+    """
+
+    #: The run's working directory; None keeps the test process's.
+    cwd: str | os.PathLike[str] | None = None
+    #: The run's overlay of ``os.environ`` (a None value unsets a variable).
+    env: Mapping[str, str | None] | None = None
+    #: The whole environment the run sees (:func:`merged_environ` of :attr:`env`).
+    run_env: Mapping[str, str] | None = None
+    #: ``sys.argv`` as the command line sets it.
+    argv: list[str] | None = None
+    #: The command line's ``sys.path[0]``, if it puts one there.
+    path_entry: str | None = None
+    #: The fresh ``__main__`` module the program runs in.
+    main: ModuleType | None = None
+    #: Which modules are the program's own.
+    own: OwnCode | None = None
+    #: The run's ``stdin``, ``stdout`` and ``stderr``.
+    streams: tuple[TextIO, TextIO, TextIO] | None = None
+
+
+@final
+@dataclass(frozen=True)
+class StateItemSpec:
+    """One row of :data:`STATE_ITEMS`: a piece of state, and how a run and a check build it."""
+
+    #: The item's class; its ``name`` is the name in reports and in the docs' table.
+    kind: type[StateItem]
+    #: What is put back or checked: the row of the docs' table (Markdown, one line).
+    description: str
+    #: The item for a run.
+    for_run: Callable[[RunContext], StateItem]
+    #: For :func:`~pytest_runmain.leaks.state_unchanged`: where its differences come in the
+    #: report (1 first) and the item; None for the machinery's state, which it does not read.
+    for_check: tuple[int, Callable[[], StateItem]] | None = None
+    #: Whether a run enters it before locating its target, which reads the run's working
+    #: directory and environment.
+    before_target: bool = False
+
+    @property
+    def name(self) -> str:
+        """The state's name in reports, ``result.state_changes`` and the docs' table."""
+        return self.kind.name
+
+
+#: Every piece of state a run saves, in the order a run enters it (and restores it, reversed:
+#: the run's streams and logging go first, the working directory and environment last).
+STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
+    StateItemSpec(
+        Threads,
+        "threads alive; one the run started and left running is a leak (it cannot be stopped)",
+        for_run=lambda run: Threads(),
+        for_check=(13, Threads),
+        before_target=True,
+    ),
+    StateItemSpec(
+        FileDescriptors,
+        "open file descriptors, where `/proc/self/fd` or `/dev/fd` lists them; one the run "
+        "closed, or opened and left open, is a leak",
+        for_run=lambda run: FileDescriptors(),
+        for_check=(14, FileDescriptors),
+        before_target=True,
+    ),
+    StateItemSpec(
+        Cwd,
+        "the working directory",
+        for_run=lambda run: Cwd(run.cwd),
+        for_check=(9, Cwd),
+        before_target=True,
+    ),
+    StateItemSpec(
+        Environ,
+        "`os.environ`, key by key",
+        for_run=lambda run: Environ(run.env),
+        for_check=(8, Environ),
+        before_target=True,
+    ),
+    StateItemSpec(
+        ImportSystem,
+        "`sys.meta_path` and `sys.path_hooks` (a run does not see pytest's import hook)",
+        for_run=lambda run: ImportSystem(),
+        for_check=(3, functools.partial(ImportSystem, hide_pytest_hook=False)),
+    ),
+    StateItemSpec(
+        PathImporterCache,
+        "`sys.path_importer_cache` (the import machinery's: not listed in `state_changes`)",
+        for_run=lambda run: PathImporterCache(),
+    ),
+    StateItemSpec(
+        SysPath,
+        "`sys.path`: the same list object with the same entries",
+        for_run=lambda run: SysPath(run.path_entry),
+        for_check=(2, SysPath),
+    ),
+    StateItemSpec(
+        SysArgv,
+        "`sys.argv`: the same list object with the same items",
+        for_run=lambda run: SysArgv(run.argv),
+        for_check=(1, SysArgv),
+    ),
+    StateItemSpec(
+        Modules,
+        "`sys.modules`: `__main__` and the entries the program replaced or removed; "
+        "the program's own new imports are removed, other new imports stay",
+        for_run=lambda run: Modules(run.main, run.own),
+        for_check=(15, Modules),
+    ),
+    StateItemSpec(
+        SysHooks,
+        "`sys.excepthook`, `sys.displayhook`, `sys.unraisablehook`, `sys.breakpointhook` "
+        "and `threading.excepthook`",
+        for_run=lambda run: SysHooks(defaults=True),
+        for_check=(5, SysHooks),
+    ),
+    StateItemSpec(
+        ThreadNames,
+        "the counter behind default thread names (each run starts at `Thread-1`)",
+        for_run=lambda run: ThreadNames(),
+    ),
+    StateItemSpec(
+        MainThreadDaemon,
+        "the daemon flag of the thread the test runs in (not a daemon during a run)",
+        for_run=lambda run: MainThreadDaemon(),
+    ),
+    StateItemSpec(
+        TraceFunctions,
+        "the trace and profile functions of `sys` and `threading`",
+        for_run=lambda run: TraceFunctions(),
+        for_check=(6, TraceFunctions),
+    ),
+    StateItemSpec(
+        RecursionLimit,
+        "the recursion limit",
+        for_run=lambda run: RecursionLimit(),
+        for_check=(7, RecursionLimit),
+    ),
+    StateItemSpec(
+        Umask,
+        "the umask",
+        for_run=lambda run: Umask(),
+        for_check=(10, Umask),
+    ),
+    StateItemSpec(
+        SignalHandlers,
+        "Python-level signal handlers; a change to one installed from C is a leak",
+        for_run=lambda run: SignalHandlers(),
+        for_check=(11, SignalHandlers),
+    ),
+    StateItemSpec(
+        LibraryState,
+        "`socket.getdefaulttimeout()`, `tempfile.tempdir`, the locale and the `decimal` "
+        "context, where those modules are imported",
+        for_run=lambda run: LibraryState(),
+        for_check=(12, LibraryState),
+    ),
+    StateItemSpec(
+        StdStreams,
+        "`sys.stdin`, `sys.stdout`, `sys.stderr` and `sys.__stdin__`, `sys.__stdout__`, "
+        "`sys.__stderr__`",
+        for_run=lambda run: StdStreams(run.streams),
+        for_check=(4, StdStreams),
+    ),
+    StateItemSpec(
+        Logging,
+        "every logger's handlers, level, `propagate` and `disabled`, and `logging.disable`",
+        for_run=lambda run: Logging(fresh=True),
+        for_check=(16, Logging),
+    ),
+    StateItemSpec(
+        Warnings,
+        "`warnings.filters`, `warnings.showwarning` and the `once` registry",
+        for_run=lambda run: Warnings(run.run_env),
+        for_check=(17, Warnings),
+    ),
+)
+
+
+def run_items(context: RunContext, *, before_target: bool) -> list[StateItem]:
+    """The items a run enters, in order: those entered before or after locating its target.
+
+    All are built before the first is entered, so that each reads the state before any is
+    set up.
+    """
+    return [spec.for_run(context) for spec in STATE_ITEMS if spec.before_target == before_target]
+
+
+def check_items() -> list[StateItem]:
+    """The items :func:`~pytest_runmain.leaks.state_unchanged` reads: not the machinery's."""
+    checked = [spec.for_check for spec in STATE_ITEMS if spec.for_check is not None]
+    checked.sort(key=lambda check: check[0])
+    return [build() for _, build in checked]
