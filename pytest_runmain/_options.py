@@ -117,6 +117,17 @@ class RunRequest:
     capture: Capture = "sys"
 
     @property
+    def environment_overlay(self) -> dict[str, str | None]:
+        """What the run lays over ``os.environ``: :attr:`env`, plus ``COLUMNS`` for :attr:`columns`.
+
+        A None value unsets the variable.
+        """
+        env = dict(self.env)
+        if self.columns is not None:
+            env["COLUMNS"] = str(self.columns)
+        return env
+
+    @property
     def command(self) -> str:
         """The command line this request stands for, for messages."""
         import shlex

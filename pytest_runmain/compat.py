@@ -5,7 +5,7 @@ alterations as the standard library's :mod:`runpy` of the running Python (3.10 t
 quirks included: this module is the reference point the rest of pytest-runmain is tested
 against, and a way to move code written for runpy onto the executor unchanged.
 
-They are built on :mod:`pytest_runmain._locate` and :mod:`pytest_runmain._executor`, not on
+They are built on :mod:`pytest_runmain._locate` and :mod:`pytest_runmain._runpy_step`, not on
 runpy. Like runpy they are not a sandbox: imports stay cached and the code may change any
 process state. For isolated runs with captured output use the ``run_module`` and ``run_path``
 fixtures.
@@ -20,13 +20,13 @@ from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 from typing import Any, Final
 
-from pytest_runmain._executor import run_code
 from pytest_runmain._locate import (
     find_main_module_code,
     find_module_code,
     is_path_entry,
     read_script_code,
 )
+from pytest_runmain._runpy_step import run_code
 
 __all__ = ["run_module", "run_path"]
 

@@ -2,8 +2,9 @@
 
 :class:`Runner` is what the ``run_module`` and ``run_path`` fixtures are: it merges the
 configured option layers with the call's arguments into a :class:`RunRequest`, lets a
-``before_run`` callback change it, runs it with :func:`pytest_runmain._executor.run_main`, and
-hands the result to ``after_run``. It also works outside pytest: ``Runner().run_module("pkg")``.
+``before_run`` callback change it, runs it (in-process with
+:func:`pytest_runmain._command_line.run_in_process`), and hands the result to ``after_run``.
+It also works outside pytest: ``Runner().run_module("pkg")``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, final
 
 from pytest_runmain._capture import encode_stdin, stdio_encoding
-from pytest_runmain._executor import Launch, run_main
+from pytest_runmain._command_line import run_in_process
 from pytest_runmain._exit import with_line_numbers
 from pytest_runmain._options import (
     OPTION_NAMES,
@@ -54,13 +55,6 @@ class RunPath(Protocol):
     def __call__(
         self, path: StrPath, /, *args: StrPath, **options: Unpack[RunOptions]
     ) -> RunResult: ...
-
-
-def _run_env(request: RunRequest) -> dict[str, str | None]:
-    env = dict(request.env)
-    if request.columns is not None:
-        env["COLUMNS"] = str(request.columns)
-    return env
 
 
 def _absolute_cwd(request: RunRequest) -> str:
@@ -193,16 +187,7 @@ class Runner:
             )
         start = time.perf_counter()
         try:
-            outcome = run_main(
-                Launch(request.kind, request.target, tuple(request.args)),
-                stdin=request.stdin,
-                env=_run_env(request),
-                cwd=request.cwd,
-                tty=request.tty,
-                fd_capture=request.capture == "fd",
-                timeout=request.timeout,
-                passthrough=self._passthrough,
-            )
+            outcome = run_in_process(request, passthrough=self._passthrough)
         except self._passthrough as exc:
             # A signal handler's exception (pytest-timeout's) can carry entries without a
             # line number, which pytest's report cannot show.
@@ -234,7 +219,7 @@ class Runner:
                 f"{request.command}: tty=True is only available in-process; a child's streams "
                 "are pipes"
             )
-        env = merged_environ(_run_env(request))
+        env = merged_environ(request.environment_overlay)
         encoding, errors = stdio_encoding(env)
         stdin = encode_stdin(request.stdin, encoding, errors)
         start = time.perf_counter()

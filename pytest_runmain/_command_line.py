@@ -1,0 +1,348 @@
+"""The command line in-process: ``python -m MOD ARGS`` and ``python PATH ARGS`` as run for real.
+
+:func:`run_in_process` runs a :class:`~pytest_runmain._options.RunRequest` in a fresh
+``__main__`` module, with the command line's ``sys.argv`` and ``sys.path[0]``, reporting the
+ending as the interpreter would (traceback or message on stderr, exit status), then waiting for
+the run's non-daemon threads and calling the ``atexit`` functions it registered. Unlike runpy
+it never loses the globals: the namespace is in the outcome whatever the code raised. Around
+the program, the state items of :mod:`pytest_runmain._state_items` put the interpreter back.
+
+A run goes through three steps, each a method of :class:`_InProcessRun`: set-up (streams,
+state items, locating the target), execution (the program's code, with ``os._exit`` and the
+time limit watched), and ending (as the interpreter ends, or as a hard exit or a timeout does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO, final
+
+from pytest_runmain._atexit import ExitFunctions
+from pytest_runmain._capture import StdioCapture
+from pytest_runmain._exit import FLUSH_FAILED_STATUS, flush_std_files, report_ending
+from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
+from pytest_runmain._locate import (
+    MAIN_NAME,
+    MainScript,
+    TargetError,
+    command_line_abspath,
+    is_path_entry,
+    read_main_script,
+)
+from pytest_runmain._logstate import Logging
+from pytest_runmain._options import RunRequest
+from pytest_runmain._runpy_step import fresh_main_module, run_as_main
+from pytest_runmain._state import StateChange, StateLeak, StateStack
+from pytest_runmain._state_items import (
+    Modules,
+    OwnCode,
+    RunContext,
+    merged_environ,
+    run_items,
+)
+from pytest_runmain._subprocess import KILLED_STATUS
+from pytest_runmain._threads import RunThreads
+from pytest_runmain._timeout import RunTimeout, TimeLimit
+
+__all__ = ["MainOutcome", "run_in_process"]
+
+
+@final
+@dataclass
+class MainOutcome:
+    """How a run ended and what it left, before the result is assembled."""
+
+    #: The ``__main__`` namespace the code ran in, kept whatever the code raised.
+    globals: dict[str, Any]
+    #: The uncaught exception (``SystemExit`` included) or None.
+    exception: BaseException | None
+    #: The exit status a shell would see.
+    returncode: int
+    #: ``sys.argv`` as the program saw it when its code started.
+    argv: list[str]
+    #: The run's streams, flushed.
+    capture: StdioCapture
+    #: What the program changed in the interpreter's state, by state name.
+    state_changes: dict[str, StateChange] = field(default_factory=dict)
+    #: State the run left different that could not be put back.
+    leaks: list[StateLeak] = field(default_factory=list)
+    #: Modules the run imported that stay imported (libraries).
+    kept_modules: list[str] = field(default_factory=list)
+    #: Modules of the program that the run imported and that were removed afterwards.
+    forgotten_modules: list[str] = field(default_factory=list)
+    #: Whether the run was stopped at its time limit.
+    timed_out: bool = False
+
+
+def run_in_process(
+    request: RunRequest, *, passthrough: tuple[type[BaseException], ...] = ()
+) -> MainOutcome:
+    """Run *request* in-process as the real command line would; put the interpreter back after.
+
+    Raises :class:`TargetError` (nothing of the program has run, or only its parent package's
+    import) when the target cannot be run: no such module or file, no ``__main__``, not
+    Python. Everything the program does, including raising, is in the outcome, except the
+    exceptions of the *passthrough* types, which propagate once the state is restored (pytest
+    raises its outcomes, a pytest-timeout failure say, inside the code it runs). The outcome
+    lists what the program changed in the interpreter's state and what could not be put back.
+    """
+    run = _InProcessRun(request, passthrough)
+    run.capture.start()
+    try:
+        run.set_up()
+        run.execute()
+        run.state.finish()
+    finally:
+        run.state.close()
+        run.capture.stop()
+        exit_forked_child(run.pid, run.returncode)
+    return run.outcome()
+
+
+@final
+class _InProcessRun:
+    """One run's moving parts, from its set-up to its outcome."""
+
+    def __init__(self, request: RunRequest, passthrough: tuple[type[BaseException], ...]) -> None:
+        self.request = request
+        self.passthrough = passthrough
+        #: The process the run starts in: a forked child of the program never returns from it.
+        self.pid = os.getpid()
+        self.run_env = merged_environ(request.environment_overlay)
+        self.capture = StdioCapture(
+            request.stdin, self.run_env, tty=request.tty, fd=request.capture == "fd"
+        )
+        self.time_limit = TimeLimit(request.timeout) if request.timeout is not None else None
+        self.main = fresh_main_module()
+        self.main_globals = self.main.__dict__
+        self.state = StateStack()
+        self.exception: BaseException | None = None
+        self.returncode = 1
+        self.timed_out = False
+        #: ``sys.argv`` as the program's code started with it.
+        self.started: list[list[str]] = []
+        self.plan: _Plan | None = None
+        self.own: OwnCode | None = None
+
+    def set_up(self) -> None:
+        """Enter the state items, locating the target once the run's cwd and env are in place."""
+        context = RunContext(
+            cwd=self.request.cwd, env=self.request.environment_overlay, run_env=self.run_env
+        )
+        for item in run_items(context, before_target=True):
+            self.state.enter(item)
+        self.plan = plan = _plan(self.request)
+        self.own = own = OwnCode(self.main_globals, plan.package, plan.path_entry)
+        context = dataclasses.replace(
+            context,
+            argv=plan.argv,
+            path_entry=_sys_path_0(plan, self.run_env),
+            main=self.main,
+            own=own,
+            streams=(self.capture.stdin, self.capture.stdout, self.capture.stderr),
+        )
+        for item in run_items(context, before_target=False):
+            self.state.enter(item)
+
+    def execute(self) -> None:
+        """Run the program and end it as the interpreter, ``os._exit`` or the time limit does."""
+        assert self.plan is not None, "set_up() first"
+        assert self.own is not None
+        with (
+            ExitFunctions(self.own.owns_frame) as exit_functions,
+            HardExits(self.capture.level) as hard_exits,
+            self.time_limit if self.time_limit is not None else contextlib.nullcontext(),
+        ):
+            threads = RunThreads()
+            try:
+                self._run_code(hard_exits)
+                if not hard_exits.called and not self._expired():
+                    self.returncode = _end(
+                        self.exception,
+                        self.main_globals,
+                        self.plan,
+                        threads,
+                        exit_functions,
+                        self.state.item(Logging),
+                        self.capture,
+                    )
+            except (HardExit, RunTimeout):  # in an atexit function, an excepthook, a join
+                pass
+            finally:
+                if self.time_limit is not None:
+                    self.time_limit.disarm()
+            if hard_exits.status is not None:
+                self._end_by_hard_exit(hard_exits)
+            elif self._expired():
+                self._end_by_timeout()
+
+    def _run_code(self, hard_exits: HardExits) -> None:
+        """The program's code; its ending goes to :attr:`exception`, a lookup failure is raised."""
+        assert self.plan is not None
+        try:
+            if self.plan.script is not None:
+                self.main_globals.update(self.plan.script.special_globals)
+                self.started.append(list(sys.argv))
+                run_script(self.plan.script, self.main_globals)
+            else:
+                run_as_main(
+                    self.plan.main_name,
+                    self.request.kind == "module",
+                    self.main_globals,
+                    TargetError,
+                    self.started,
+                )
+        except BaseException as exc:
+            if isinstance(exc, (TargetError, *self.passthrough)) and not hard_exits.called:
+                raise
+            self.exception = exc
+
+    def _expired(self) -> bool:
+        return self.time_limit is not None and self.time_limit.expired
+
+    def _end_by_hard_exit(self, hard_exits: HardExits) -> None:
+        """As the real ``os._exit``: that status, no clean-up, buffered output lost."""
+        assert hard_exits.status is not None
+        self.returncode = hard_exits.status & 0xFF
+        self.capture.truncate(hard_exits.level)
+        if not isinstance(self.exception, HardExit):
+            self.exception = HardExit(hard_exits.status)
+
+    def _end_by_timeout(self) -> None:
+        """Stopped like a child killed at its time limit, but the output is kept."""
+        assert self.time_limit is not None
+        self.timed_out = True
+        self.returncode = KILLED_STATUS
+        _flush_std_streams((sys.stdout, sys.stderr))
+        self.capture.flush()
+        if not isinstance(self.exception, RunTimeout):
+            self.exception = RunTimeout(self.time_limit.seconds)
+
+    def outcome(self) -> MainOutcome:
+        modules = self.state.item(Modules)
+        assert self.plan is not None
+        return MainOutcome(
+            globals=self.main_globals,
+            exception=self.exception,
+            returncode=self.returncode,
+            argv=self.started[0] if self.started else list(self.plan.argv),
+            capture=self.capture,
+            state_changes=self.state.state_changes(),
+            leaks=self.state.leaks,
+            kept_modules=modules.kept,
+            forgotten_modules=modules.forgotten,
+            timed_out=self.timed_out,
+        )
+
+
+def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
+    """Compile and execute a script in ``__main__`` as the interpreter does (no runpy frames)."""
+    exec(script.load_code(), main_globals)
+
+
+def _sys_path_0(plan: _Plan, env: Mapping[str, str]) -> str | None:
+    """The entry the command line puts first on ``sys.path``, if any.
+
+    ``-P`` / ``PYTHONSAFEPATH`` (3.11+) leave out the unsafe one, the script's directory or
+    the working directory of ``-m``; a directory or zip run is always put there, being where
+    ``__main__`` is looked up.
+    """
+    if plan.script is None and plan.package is None:
+        return plan.path_entry
+    return None if _safe_path(env) else plan.path_entry
+
+
+def _safe_path(env: Mapping[str, str]) -> bool:
+    """Whether the interpreter would leave out the unsafe ``sys.path[0]`` (``-P``, 3.11+)."""
+    if sys.version_info < (3, 11):
+        return False
+    return bool(getattr(sys.flags, "safe_path", False) or env.get("PYTHONSAFEPATH"))
+
+
+@final
+@dataclass(frozen=True)
+class _Plan:
+    """What the command line sets up before the program's code runs."""
+
+    argv: list[str]
+    #: ``sys.path[0]`` under the real command line.
+    path_entry: str
+    #: The target's top-level package, for ``-m``.
+    package: str | None
+    #: The module runpy's ``_run_module_as_main`` looks up (``-m``, directory, zip).
+    main_name: str
+    #: The script's code and special globals, when the target is a script or compiled file.
+    script: MainScript | None
+    #: Whether runpy's frames head the traceback of an uncaught exception.
+    as_main: bool
+
+
+def _plan(request: RunRequest) -> _Plan:
+    """Locate the target as the command line does, in the run's working directory."""
+    if request.kind == "module":
+        return _Plan(
+            argv=["-m", *request.args],
+            path_entry=os.getcwd(),
+            package=request.target.lstrip(".").partition(".")[0] or None,
+            main_name=request.target,
+            script=None,
+            as_main=True,
+        )
+    argv = [request.target, *request.args]
+    path = command_line_abspath(request.target)
+    if is_path_entry(request.target):
+        return _Plan(argv, path, None, MAIN_NAME, None, as_main=True)
+    script = read_main_script(request.target)
+    return _Plan(argv, os.path.dirname(os.path.realpath(path)), None, MAIN_NAME, script, False)
+
+
+def _end(
+    exception: BaseException | None,
+    main_globals: dict[str, Any],
+    plan: _Plan,
+    threads: RunThreads,
+    exit_functions: ExitFunctions,
+    logs: Logging,
+    capture: StdioCapture,
+) -> int:
+    """Finish the run as the interpreter finishes: report, join threads, atexit, flush."""
+    if plan.script is not None:
+        # The C code that runs a script flushes stderr, then stdout, before printing its error.
+        _flush_std_streams((sys.stderr, sys.stdout))
+    returncode = report_ending(
+        exception, _current_stderr(capture), as_main=plan.as_main, excepthook=sys.excepthook
+    )
+    # The interpreter deletes a script's __file__ and __cached__ before exiting; atexit
+    # functions must not see them, the result still shows them.
+    removed: dict[str, Any] = {}
+    if plan.script is not None:
+        removed = {k: main_globals.pop(k) for k in ("__file__", "__cached__") if k in main_globals}
+    threads.join_non_daemon()
+    exit_functions.run(_current_stderr(capture))
+    logs.shutdown()
+    main_globals.update(removed)
+    if not flush_std_files():
+        returncode = FLUSH_FAILED_STATUS
+    capture.flush()
+    return returncode
+
+
+def _flush_std_streams(streams: tuple[TextIO | None, ...]) -> None:
+    """Flush the streams as the interpreter does: a broken or missing one is passed over."""
+    for stream in streams:
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+
+
+def _current_stderr(capture: StdioCapture) -> TextIO:
+    """``sys.stderr`` as the program left it, where the interpreter writes its last words."""
+    stderr = sys.stderr
+    return stderr if stderr is not None else capture.stderr
