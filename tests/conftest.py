@@ -6,6 +6,10 @@ import threading
 
 import pytest
 
+#: The targets, helpers and fixtures of the ``test_compat_*`` modules (a plugin, so that its
+#: fixtures reach them and its assertions are rewritten).
+pytest_plugins = ["compat_support"]
+
 
 @pytest.fixture
 def main_thread() -> None:
