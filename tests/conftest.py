@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules; loads the plugin of the ``test_compat_*`` modules."""
 
 from __future__ import annotations
 
