@@ -1,10 +1,14 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules; loads the plugin of the ``test_compat_*`` modules."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
+
+#: The targets, helpers and fixtures of the ``test_compat_*`` modules (a plugin, so that its
+#: fixtures reach them and its assertions are rewritten).
+pytest_plugins = ["compat_support"]
 
 
 @pytest.fixture

@@ -304,7 +304,7 @@ class Mismatch:
     run: bool = True
 
 
-KNOWN_MISMATCHES: Final = []
+KNOWN_MISMATCHES: Final[list[Mismatch]] = []
 
 
 @pytest.fixture(autouse=True)

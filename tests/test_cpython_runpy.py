@@ -1,3 +1,9 @@
+"""CPython's own ``test.test_runpy`` run against ``runpy`` and against ``compat``.
+
+The stdlib's run_module/run_path test cases are pointed at each implementation in turn and run
+with unittest inside this test; every case must pass and none may be skipped.
+"""
+
 from __future__ import annotations
 
 import importlib

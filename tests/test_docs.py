@@ -47,7 +47,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import pytest
 
@@ -326,7 +326,7 @@ def _missing(modules: Iterable[str]) -> list[str]:
 
 
 def _params() -> list[object]:
-    params = []
+    params: list[object] = []
     for block in BLOCKS:
         marks = [pytest.mark.skip(reason=block.reason)] if block.kind == "skip" else []
         missing = _missing(block.requires)
@@ -485,7 +485,7 @@ def _options(pytester: pytest.Pytester) -> tuple[list[str], list[str]]:
 
 def _fixtures() -> list[str]:
     """The fixtures the plugin defines: the ``@pytest.fixture`` functions of the package."""
-    names = []
+    names: list[str] = []
     for path in sorted((ROOT / "pytest_runmain").glob("*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if not isinstance(node, ast.FunctionDef):
@@ -496,7 +496,9 @@ def _fixtures() -> list[str]:
                     continue
                 keywords = {k.arg: k.value for k in call.keywords} if call else {}
                 name = keywords.get("name")
-                names.append(name.value if isinstance(name, ast.Constant) else node.name)
+                names.append(
+                    cast("str", name.value) if isinstance(name, ast.Constant) else node.name
+                )
     return names
 
 

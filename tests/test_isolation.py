@@ -200,7 +200,7 @@ def test_modules_of_the_program_are_forgotten_and_libraries_kept(tmp_path: Path)
 
 
 def test_atexit_functions_run_at_the_end_of_the_run_not_of_pytest(tmp_path: Path) -> None:
-    callbacks = atexit._ncallbacks()  # type: ignore[attr-defined]
+    callbacks = atexit._ncallbacks()
     result = run_program(
         tmp_path,
         """\
@@ -213,7 +213,7 @@ def test_atexit_functions_run_at_the_end_of_the_run_not_of_pytest(tmp_path: Path
         """,
     )
     assert result.stdout == "main\nfirst\nsecond\n"
-    assert atexit._ncallbacks() == callbacks  # type: ignore[attr-defined]
+    assert atexit._ncallbacks() == callbacks
 
 
 def test_non_daemon_thread_is_waited_for_and_not_a_leak(tmp_path: Path) -> None:
@@ -248,6 +248,7 @@ def test_thread_left_running_fails_with_its_diff(tmp_path: Path) -> None:
     script.write_text(LEAKY_THREAD)
     with pytest.raises(StateLeakError) as info:
         Runner().run_path(script)
+    assert info.value.result is not None
     _stop(info.value.result)
     message = str(info.value)
     assert message.splitlines()[:3] == [

@@ -6,6 +6,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -32,7 +33,9 @@ sys.exit(3)
 
 
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_same_result_api_in_both_places(tmp_path: Path, mode: str) -> None:
+def test_same_result_api_in_both_places(
+    tmp_path: Path, mode: Literal["inprocess", "subprocess"]
+) -> None:
     script = write(tmp_path, "prog.py", PROGRAM)
     result = Runner().run_path(
         script, "a b", stdin="ada\n", env={"GREETING_MODE": "loud", **UNBUFFERED}, mode=mode
@@ -145,7 +148,10 @@ while True:
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
 @pytest.mark.parametrize("program", [LOOP, SWALLOWING_LOOP], ids=["loop", "swallowing-loop"])
 def test_timeout_stops_the_run_and_keeps_its_output(
-    tmp_path: Path, mode: str, program: str, request: pytest.FixtureRequest
+    tmp_path: Path,
+    mode: Literal["inprocess", "subprocess"],
+    program: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     if mode == "inprocess":
         request.getfixturevalue("main_thread")
