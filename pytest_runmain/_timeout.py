@@ -74,6 +74,9 @@ class TimeLimit:
             return
         now = time.monotonic()
         if self._outer_deadline is not None and now >= self._outer_deadline:
+            # The outer timer fires now: a one-shot one is spent, a periodic one comes again.
+            interval = self._outer_interval
+            self._outer_deadline = now + interval if interval > 0 else None
             self.disarm()
             handler = self._outer_handler
             if callable(handler):

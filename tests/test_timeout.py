@@ -120,10 +120,6 @@ def test_outer_deadline_first_calls_the_outer_handler(outer: OuterTimer) -> None
     assert signal.getsignal(signal.SIGALRM) is outer
 
 
-@pytest.mark.xfail(
-    reason="TimeLimit._on_alarm calls the outer handler, then disarm() re-arms the spent outer "
-    "timer for 1 ms, so the handler runs a second time (pytest-timeout would fail twice)",
-)
 def test_outer_deadline_first_calls_the_outer_handler_once(outer: OuterTimer) -> None:
     outer.arm(0.3)
     with pytest.raises(OuterTimeout), TimeLimit(LONG):
