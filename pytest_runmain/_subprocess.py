@@ -118,38 +118,9 @@ def run_child(
         cwd=cwd,
     )
     deadline = None if timeout is None else time.monotonic() + timeout
-    assert process.stdout is not None
-    assert process.stderr is not None
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ, "stdout")
-        selector.register(process.stderr, selectors.EVENT_READ, "stderr")
-        pending_input = memoryview(stdin)
-        if process.stdin is not None:
-            os.set_blocking(process.stdin.fileno(), False)
-            selector.register(process.stdin, selectors.EVENT_WRITE, "stdin")
-        while selector.get_map():
-            wait = None if deadline is None else deadline - time.monotonic()
-            if wait is not None and wait <= 0:
-                process.kill()
-                outcome.timed_out = True
-                break
-            for key, _ in selector.select(wait):
-                fd = key.fd
-                if key.data == "stdin":
-                    try:
-                        written = os.write(fd, pending_input[:_READ_SIZE])
-                    except BrokenPipeError:  # the child does not read (all of) its input
-                        written = len(pending_input)
-                    pending_input = pending_input[written:]
-                    if not pending_input:
-                        selector.unregister(key.fileobj)
-                        os.close(fd)
-                    continue
-                chunk = os.read(fd, _READ_SIZE)
-                if chunk:
-                    outcome.journal.append((key.data, chunk))
-                else:
-                    selector.unregister(key.fileobj)
+        _register_pipes(selector, process)
+        _exchange(selector, process, memoryview(stdin), deadline, outcome)
         if outcome.timed_out:
             process.wait()
             for key in list(selector.get_map().values()):
@@ -161,9 +132,52 @@ def run_child(
         if pipe is not None:
             try:
                 pipe.close()
-            except OSError:  # stdin's descriptor was closed above
+            except OSError:  # stdin's descriptor was closed by _exchange
                 pass
     return outcome
+
+
+def _register_pipes(selector: selectors.BaseSelector, process: subprocess.Popen[bytes]) -> None:
+    assert process.stdout is not None
+    assert process.stderr is not None
+    selector.register(process.stdout, selectors.EVENT_READ, "stdout")
+    selector.register(process.stderr, selectors.EVENT_READ, "stderr")
+    if process.stdin is not None:
+        os.set_blocking(process.stdin.fileno(), False)
+        selector.register(process.stdin, selectors.EVENT_WRITE, "stdin")
+
+
+def _exchange(
+    selector: selectors.BaseSelector,
+    process: subprocess.Popen[bytes],
+    pending_input: memoryview,
+    deadline: float | None,
+    outcome: ChildOutcome,
+) -> None:
+    """Write the child's input and journal its output until both pipes close or time is up."""
+    while selector.get_map():
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            process.kill()
+            outcome.timed_out = True
+            return
+        for key, _ in selector.select(wait):
+            fd = key.fd
+            if key.data == "stdin":
+                try:
+                    written = os.write(fd, pending_input[:_READ_SIZE])
+                except BrokenPipeError:  # the child does not read (all of) its input
+                    written = len(pending_input)
+                pending_input = pending_input[written:]
+                if not pending_input:
+                    selector.unregister(key.fileobj)
+                    os.close(fd)
+                continue
+            chunk = os.read(fd, _READ_SIZE)
+            if chunk:
+                outcome.journal.append((key.data, chunk))
+            else:
+                selector.unregister(key.fileobj)
 
 
 def _read_available(fd: int) -> list[bytes]:
