@@ -145,6 +145,7 @@ class _InProcessRun:
             main=self.main,
             own=own,
             streams=(self.capture.stdin, self.capture.stdout, self.capture.stderr),
+            set_aside=_set_aside(self.request),
         )
         for item in run_items(context, before_target=False):
             self.state.enter(item)
@@ -243,6 +244,13 @@ class _InProcessRun:
 def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
     """Compile and execute a script in ``__main__`` as the interpreter does (no runpy frames)."""
     exec(script.load_code(), main_globals)
+
+
+def _set_aside(request: RunRequest) -> tuple[str, ...]:
+    """What ``-m`` runs as ``__main__``, kept out of ``sys.modules`` if the test imported it."""
+    if request.kind != "module":
+        return ()
+    return (request.target, f"{request.target}.{MAIN_NAME}")
 
 
 def _sys_path_0(plan: _Plan, env: Mapping[str, str]) -> str | None:

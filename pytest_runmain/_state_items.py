@@ -259,9 +259,15 @@ class Modules(StateItem):
 
     name = "sys.modules"
 
-    def __init__(self, main: ModuleType | None = None, own: OwnCode | None = None) -> None:
+    def __init__(
+        self,
+        main: ModuleType | None = None,
+        own: OwnCode | None = None,
+        set_aside: tuple[str, ...] = (),
+    ) -> None:
         self._main = main
         self._own = own
+        self._set_aside = set_aside
         #: New imports that stayed in ``sys.modules``, after :meth:`write`.
         self.kept: list[str] = []
         #: The program's own new imports, removed by :meth:`write`.
@@ -274,16 +280,24 @@ class Modules(StateItem):
     def setup(self) -> None:
         if self._main is not None:
             sys.modules[MAIN_NAME] = self._main
+        for name in self._set_aside:
+            # A module the test process imported is not imported in a new process: runpy
+            # would find it there and warn. Packages stay (they hold what tests patch).
+            if not hasattr(sys.modules.get(name), "__path__"):
+                sys.modules.pop(name, None)
 
     def write(self, snapshot: dict[str, Any]) -> None:
         for name, module in snapshot.items():
-            if sys.modules.get(name, None) is not module:
+            replaced = sys.modules.get(name, None)
+            if replaced is not module:
                 sys.modules[name] = module
+                _rebind_on_parent(name, replaced, module)
         for name in [n for n in sys.modules if n not in snapshot]:
             module = sys.modules[name]
             entry_point = name == MAIN_NAME or name.endswith("." + MAIN_NAME)
             if entry_point or (self._own is not None and self._own.owns_module(name, module)):
                 del sys.modules[name]
+                _rebind_on_parent(name, module, _UNBOUND)
                 self.forgotten.append(name)
             else:
                 self.kept.append(name)
@@ -307,6 +321,30 @@ class Modules(StateItem):
             for line in self.diff(outer, {k: v for k, v in now.items() if k in outer})
             if not line.startswith("+")
         ]
+
+
+_UNBOUND: Final = object()
+
+
+def _rebind_on_parent(name: str, old: object, new: object) -> None:
+    """Keep a package's attribute for its submodule *name* in step with ``sys.modules``.
+
+    Importing ``pkg.cli`` binds ``pkg.cli`` on the package; when the run's ``pkg.cli`` is
+    dropped or replaced by the test process's, a binding to the run's module would be stale,
+    and a patch by dotted name (``monkeypatch.setattr("pkg.cli.greet", ...)``) would patch it.
+    The binding follows: it is removed (*new* is ``_UNBOUND``) or points to *new*.
+    """
+    parent_name, _, child = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is None or old is None or getattr(parent, child, None) is not old:
+        return
+    try:
+        if new is _UNBOUND:
+            delattr(parent, child)
+        else:
+            setattr(parent, child, new)
+    except (AttributeError, TypeError):  # a read-only or odd module object: left as it is
+        pass
 
 
 _STREAM_NAMES: Final = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
@@ -769,6 +807,8 @@ class RunContext:
     own: OwnCode | None = None
     #: The run's ``stdin``, ``stdout`` and ``stderr``.
     streams: tuple[TextIO, TextIO, TextIO] | None = None
+    #: Modules of the test process the run must not see, as a new process would not.
+    set_aside: tuple[str, ...] = ()
 
 
 @final
@@ -854,7 +894,7 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         Modules,
         "`sys.modules`: `__main__` and the entries the program replaced or removed; "
         "the program's own new imports are removed, other new imports stay",
-        for_run=lambda run: Modules(run.main, run.own),
+        for_run=lambda run: Modules(run.main, run.own, run.set_aside),
         for_check=(15, Modules),
     ),
     StateItemSpec(

@@ -1433,6 +1433,42 @@ def test_same_script_twice_reimports_its_sibling(cli: Cli) -> None:
         assert_same(real, cli.ours("bin/prog.py"))
 
 
+SHARED_PACKAGE: Final = {
+    "eqv_pkg/__init__.py": "",
+    "eqv_pkg/cli.py": "def greet():\n    return 'real'\n",
+    "eqv_pkg/mod.py": "from eqv_pkg import cli\nprint('mod says', cli.greet(), __name__)\n",
+    "eqv_pkg/__main__.py": "from eqv_pkg import cli\nprint('main says', cli.greet())\n",
+}
+
+
+@pytest.mark.parametrize("target", ["eqv_pkg.mod", "eqv_pkg"])
+def test_a_module_the_test_process_imported_runs_as_in_a_new_process(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    """No runpy warning about a module found in sys.modules: a new process has not imported it."""
+    write(cli.root, SHARED_PACKAGE)
+    monkeypatch.syspath_prepend(str(cli.root))
+    imported = {name: importlib.import_module(name) for name in ("eqv_pkg.mod", "eqv_pkg.__main__")}
+    cli.check("-m", target)
+    assert {name: sys.modules[name] for name in imported} == imported
+    assert vars(sys.modules["eqv_pkg"])["mod"] is imported["eqv_pkg.mod"]
+
+
+def test_a_patch_by_dotted_name_reaches_every_run(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submodule a run imported is forgotten with its binding on the package the test keeps."""
+    write(cli.root, SHARED_PACKAGE)
+    monkeypatch.syspath_prepend(str(cli.root))
+    package = importlib.import_module("eqv_pkg")
+    assert cli.ours("-m", "eqv_pkg").stdout == "main says real\n"
+    assert "eqv_pkg.cli" not in sys.modules
+    assert not hasattr(package, "cli")
+    monkeypatch.setattr("eqv_pkg.cli.greet", lambda: "patched")
+    assert cli.ours("-m", "eqv_pkg").stdout == "main says patched\n"
+    assert cli.ours("-m", "eqv_pkg.mod").stdout == "mod says patched __main__\n"
+
+
 def test_submodule_changed_between_runs(cli: Cli) -> None:
     write(cli.root, {"eqv_pkg/__init__.py": "", "eqv_pkg/__main__.py": "import eqv_pkg.value\n"})
     for value in ("first", "second"):

@@ -136,3 +136,22 @@ def test_target_error_fails_the_test_with_the_message(pytester: pytest.Pytester)
     result = pytester.runpytest_inprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*TargetError: No module named no_such_cli_xyz"])
+
+
+def test_a_test_module_runs_itself_with_dash_m(pytester: pytest.Pytester) -> None:
+    """pytest imported it through its assertion rewriter; ``python -m`` finds its source anew."""
+    pytester.makepyfile(
+        test_self="""
+        import sys
+
+        def test_runs_itself(run_module):
+            result = run_module("test_self", "arg")
+            assert (result.returncode, result.stderr) == (0, "")
+            assert result.stdout == "main ['arg']\\n"
+            assert sys.modules["test_self"].__name__ == "test_self"
+
+        if __name__ == "__main__":
+            print("main", sys.argv[1:])
+        """
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
