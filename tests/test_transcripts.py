@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import write_files
 
 from pytest_runmain.transcripts import (
     CommandRequest,
@@ -232,3 +233,320 @@ def test_rewrite_refuses_a_file_changed_since_it_was_parsed() -> None:
     assert update is not None
     with pytest.raises(TranscriptError, match="changed since"):
         rewrite(text.replace("old", "edited"), [update])
+
+
+# --- the plugin, through pytester ----------------------------------------------------------------
+
+#: A program that says where it runs, what it was given, and can write and read files.
+TOOL = """\
+import os
+import sys
+
+command, *rest = sys.argv[1:] or ["show"]
+if command == "show":
+    print("args", rest)
+    print("greeting", os.environ.get("GREETING", "-"))
+elif command == "write":
+    with open(rest[0], "w") as file:
+        file.write(rest[1])
+elif command == "read":
+    with open(rest[0]) as file:
+        print(file.read())
+elif command == "where":
+    print("markers", sorted(name for name in os.listdir() if name.endswith(".marker")))
+elif command == "exit":
+    print("bye", file=sys.stderr)
+    sys.exit(int(rest[0]))
+elif command == "both":
+    print("pytest imported:", "pytest" in sys.modules)
+"""
+
+
+def make_project(
+    pytester: pytest.Pytester, files: dict[str, str], ini: str = "runmain_transcripts = *.md\n"
+) -> pytest.Pytester:
+    write_files(pytester.path, {"tool/__init__.py": "", "tool/__main__.py": TOOL, **files})
+    pytester.makeini(f"[pytest]\nfilterwarnings = error\n{ini}")
+    pytester.syspathinsert()
+    return pytester
+
+
+PASSING = """\
+# The tool
+
+Some prose.
+
+```console
+$ python -m tool show a 'b c'
+args ['a', 'b c']
+greeting -
+$ GREETING=Hi python -m tool show
+args []
+greeting Hi
+$ python -m tool exit 3
+bye
+[3]
+$ python -m tool write out.txt hello
+$ python -m tool read out.txt
+hello
+```
+"""
+
+
+def test_a_passing_transcript(pytester: pytest.Pytester) -> None:
+    make_project(pytester, {"README.md": PASSING})
+    result = pytester.runpytest_inprocess("-v")
+    result.stdout.fnmatch_lines(["README.md::console?5? PASSED*", "*1 passed*"])
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_failing_transcript_shows_command_place_diff_and_status(
+    pytester: pytest.Pytester,
+) -> None:
+    wrong = PASSING.replace("greeting Hi", "greeting Hello").replace("[3]", "[4]")
+    make_project(pytester, {"README.md": wrong})
+    result = pytester.runpytest_inprocess()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "README.md:9: $ GREETING=Hi python -m tool show",
+            "output differs (- expected, + actual):",
+            "--- expected",
+            "+++ actual",
+            "@@ -1,2 +1,2 @@",
+            " args []",
+            "-greeting Hello",
+            "+greeting Hi",
+            "Run pytest with --runmain-update to write the actual output into README.md.",
+        ]
+    )
+    # The block stops at its first failing command; no traceback of the plugin's code.
+    assert "[4]" not in result.stdout.str()
+    assert "transcript_plugin.py" not in result.stdout.str()
+
+
+def test_a_wrong_status_is_shown_against_the_expected_one(pytester: pytest.Pytester) -> None:
+    make_project(pytester, {"README.md": PASSING.replace("[3]", "[4]")})
+    result = pytester.runpytest_inprocess()
+    result.stdout.fnmatch_lines(
+        ["README.md:12: $ python -m tool exit 3", "expected exit status 4, got 3"]
+    )
+    assert "output differs" not in result.stdout.str()
+
+
+def test_unsupported_commands_are_collection_errors(pytester: pytest.Pytester) -> None:
+    text = "```console\n$ python -m tool show\nargs []\ngreeting -\n$ tool show | cat\n```\n"
+    make_project(pytester, {"README.md": text})
+    result = pytester.runpytest_inprocess()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting README.md*",
+            "README.md:5: 'tool show | cat' uses shell operators*Supported: python -m MODULE*",
+        ]
+    )
+
+
+def test_only_listed_files_under_collected_paths_are_collected(pytester: pytest.Pytester) -> None:
+    block = "```console\n$ python -m tool exit 0\nbye\n```\n"
+    files = {"README.md": block, "docs/a.md": block, "docs/deep/b.md": block, "other.md": block}
+    make_project(pytester, files, "runmain_transcripts =\n    README.md\n    docs/**/*.md\n")
+    result = pytester.runpytest_inprocess("--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        ["README.md::console[1]", "docs/a.md::console[1]", "docs/deep/b.md::console[1]"]
+    )
+    assert "other.md" not in result.stdout.str()
+    # Like doctest's text files: only files under the paths pytest collects.
+    result = pytester.runpytest_inprocess("--collect-only", "-q", "docs")
+    assert "README.md" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["docs/a.md::console[1]", "docs/deep/b.md::console[1]"])
+
+
+def test_blocks_have_fresh_directories_their_commands_share(pytester: pytest.Pytester) -> None:
+    text = """\
+```console
+$ python -m tool write data.txt first
+$ python -m tool read data.txt
+first
+```
+
+```console
+$ python -m tool read data.txt
+[..]FileNotFoundError[..]
+[1]
+$ python -m tool where
+markers []
+```
+"""
+    make_project(pytester, {"README.md": text.replace("[..]Fi", "...\n[..]Fi"), "x.marker": ""})
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / "data.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("choice", "markers"),
+    [("", []), ("tmp", []), ("rootdir", ["root.marker"]), ("file", ["docs.marker"])],
+)
+def test_working_directory_choices(
+    pytester: pytest.Pytester, choice: str, markers: list[str]
+) -> None:
+    text = f"```console\n$ python -m tool where\nmarkers {markers}\n```\n"
+    files = {"docs/page.md": text, "root.marker": "", "docs/docs.marker": ""}
+    cwd = f"runmain_transcript_cwd = {choice}\n" if choice else ""
+    make_project(pytester, files, f"runmain_transcripts = docs/*.md\n{cwd}")
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_block_attribute_sets_the_directory_from_the_file(pytester: pytest.Pytester) -> None:
+    text = "```console cwd=../data\n$ python -m tool where\nmarkers ['data.marker']\n```\n"
+    files = {"docs/page.md": text, "data/data.marker": ""}
+    make_project(pytester, files, "runmain_transcripts = docs/*.md\n")
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    (pytester.path / "docs/page.md").write_text(text.replace("data", "nowhere", 1))
+    result = pytester.runpytest_inprocess()
+    result.stdout.fnmatch_lines(["docs/page.md:1: cwd=../nowhere: *is not a directory*"])
+
+
+def test_a_bad_working_directory_choice_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    make_project(pytester, {}, "runmain_transcript_cwd = home\n")
+    result = pytester.runpytest_inprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*runmain_transcript_cwd: expected one of tmp, rootdir, file*"])
+
+
+def test_configuration_layers_and_hooks_apply(pytester: pytest.Pytester) -> None:
+    conftest = """\
+SEEN = []
+
+def pytest_runmain_before_run(request, item):
+    request.args.append(item.name)
+
+def pytest_runmain_after_run(result, item):
+    SEEN.append((item.nodeid, result.command))
+
+def pytest_sessionfinish(session):
+    assert SEEN == [("README.md::console[1]", "python -m tool show 'console[1]'")], SEEN
+"""
+    text = "```console\n$ python -m tool show\nargs ['console[1]']\ngreeting Ini\n```\n"
+    ini = "runmain_transcripts = *.md\nrunmain_env = GREETING=Ini\n"
+    make_project(pytester, {"README.md": text, "conftest.py": conftest}, ini)
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+    # The command line's env words win over the configuration.
+    (pytester.path / "README.md").write_text(
+        text.replace("$ ", "$ GREETING=Word ").replace("Ini", "Word")
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_mode_both_runs_each_command_both_ways(pytester: pytest.Pytester) -> None:
+    text = "```console\n$ python -m tool show\nargs []\ngreeting -\n```\n"
+    make_project(pytester, {"README.md": text})
+    pytester.runpytest_inprocess("--runmain-mode=both").assert_outcomes(passed=1)
+    # A program that tells the two ways apart: the command fails, naming its place.
+    differs = "```console\n$ python -m tool both\n[..]\n```\n"
+    (pytester.path / "README.md").write_text(differs)
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    result = pytester.runpytest_inprocess("--runmain-mode=both")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "README.md:2: $ python -m tool both",
+            "*ended differently in-process and in a subprocess*",
+            "+pytest imported: True",
+        ]
+    )
+
+
+def test_xdist_runs_transcripts(pytester: pytest.Pytester) -> None:
+    second = "```console\n$ python -m tool exit 5\nbye\n[5]\n```\n"
+    make_project(pytester, {"README.md": PASSING + "\n" + second})
+    result = pytester.runpytest_subprocess("-n", "2")
+    result.stdout.fnmatch_lines(["*2 passed*"])
+
+
+OUTDATED = """\
+Intro with CRLF line endings.
+
+```console
+$ python -m tool show new
+args ['old']
+greeting -
+$ GREETING=Hi python -m tool show
+...
+greeting [..]
+$ python -m tool exit 0
+bye
+[2]
+$ python -m tool exit 4
+```
+
+Between.
+
+```console
+$ python -m tool show
+args ['x']
+[..]
+```
+"""
+
+UPDATED = """\
+Intro with CRLF line endings.
+
+```console
+$ python -m tool show new
+args ['new']
+greeting -
+$ GREETING=Hi python -m tool show
+...
+greeting [..]
+$ python -m tool exit 0
+bye
+$ python -m tool exit 4
+bye
+[4]
+```
+
+Between.
+
+```console
+$ python -m tool show
+args []
+[..]
+```
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_update_rewrites_then_passes_and_twice_changes_nothing(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    make_project(pytester, {})
+    page = pytester.path / "README.md"
+    page.write_bytes(OUTDATED.replace("\n", "\r\n").encode())
+    result = pytester.runpytest_subprocess("--runmain-update", *workers)
+    result.stdout.fnmatch_lines(
+        [
+            "*= runmain: updated transcripts =*",
+            "README.md:4: $ python -m tool show new",
+            "README.md:10: $ python -m tool exit 0",
+            "README.md:13: $ python -m tool exit 4",
+            "README.md:19: $ python -m tool show",
+            "*2 passed*",
+        ]
+    )
+    assert page.read_bytes() == UPDATED.replace("\n", "\r\n").encode()
+    result = pytester.runpytest_subprocess("--runmain-update", *workers)
+    assert "updated transcripts" not in result.stdout.str()
+    assert page.read_bytes() == UPDATED.replace("\n", "\r\n").encode()
+    pytester.runpytest_subprocess(*workers).assert_outcomes(passed=2)
+
+
+def test_update_does_not_touch_a_passing_file(pytester: pytest.Pytester) -> None:
+    make_project(pytester, {"README.md": PASSING})
+    page = pytester.path / "README.md"
+    before = page.stat().st_mtime_ns
+    pytester.runpytest_inprocess("--runmain-update").assert_outcomes(passed=1)
+    assert page.stat().st_mtime_ns == before
