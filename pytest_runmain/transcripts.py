@@ -376,6 +376,8 @@ def line_matches(pattern: str, line: str) -> bool:
 
 def matches(patterns: Sequence[str], lines: Sequence[str]) -> bool:
     """Whether *lines* match *patterns*, where a ``...`` pattern matches any run of lines."""
+    if ANY_LINES not in patterns:
+        return len(patterns) == len(lines) and all(map(line_matches, patterns, lines))
     count = len(lines)
     # below[j]: whether patterns[i + 1:] match lines[j:], for the row under the current one.
     below = [j == count for j in range(count + 1)]

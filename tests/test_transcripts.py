@@ -550,3 +550,11 @@ def test_update_does_not_touch_a_passing_file(pytester: pytest.Pytester) -> None
     before = page.stat().st_mtime_ns
     pytester.runpytest_inprocess("--runmain-update").assert_outcomes(passed=1)
     assert page.stat().st_mtime_ns == before
+
+
+def test_a_command_that_cannot_run_fails_under_its_line(pytester: pytest.Pytester) -> None:
+    text = "```console\n$ python -m tool exit 0\nbye\n$ python -m no_such_module\n```\n"
+    make_project(pytester, {"README.md": text})
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["README.md:4: $ python -m no_such_module", "No module named*"])
