@@ -417,3 +417,10 @@ def runmain_target(request: pytest.FixtureRequest) -> Target:
         f"not {type(param).__name__}: {param!r}",
         pytrace=False,
     )
+
+
+# --- transcripts ---------------------------------------------------------------------------------
+
+#: The console transcripts of Markdown files (``runmain_transcripts``, ``--runmain-update``) are
+#: a plugin of their own, registered with this one.
+pytest_plugins = ["pytest_runmain.transcript_plugin"]
