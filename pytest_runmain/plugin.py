@@ -189,18 +189,34 @@ def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, No
     results (and the programs' globals with them) are released: those still open are leaks.
     """
     item = request.node
-    hook = request.config.hook
+    runner = item_runner(item, [*request.config.stash[_config_layers_key], *_marker_layers(item)])
+    yield runner
+    if item.stash.get(_call_failed_key, False):
+        runner.results.clear()
+        return  # the failure's traceback keeps the test's results, and their files, alive
+    release_runner(item, runner)
+
+
+def item_runner(item: pytest.Item, layers: list[dict[str, Any]]) -> Runner:
+    """A :class:`Runner` for *item*'s runs: the hooks see *item*, its report shows the runs."""
+    hook = item.config.hook
     runner = Runner(
-        [*request.config.stash[_config_layers_key], *_marker_layers(item)],
+        layers,
         before_run=lambda run: hook.pytest_runmain_before_run(request=run, item=item),
         after_run=lambda result: hook.pytest_runmain_after_run(result=result, item=item),
         passthrough=_PYTEST_OUTCOMES,
     )
     item.stash[_runner_key] = runner
-    yield runner
-    if item.stash.get(_call_failed_key, False):
-        runner.results.clear()
-        return  # the failure's traceback keeps the test's results, and their files, alive
+    return runner
+
+
+def release_runner(item: pytest.Item, runner: Runner) -> None:
+    """Release *item*'s results, then judge the leaks they were holding (open files).
+
+    Once the results, and the programs' globals with them, are released, a file descriptor a
+    program's objects kept open is closed, unless something else still holds it: those still
+    open are leaks, listed in the item's report and judged by the isolation policy.
+    """
     with warnings.catch_warnings():
         # Releasing a program's open files warns; its interpreter would have exited silently.
         warnings.simplefilter("ignore", ResourceWarning)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-import warnings
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +26,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_runmain import ModeMismatchError, OptionError, StateLeakError, TargetError
-from pytest_runmain.checks import leak_warning
-from pytest_runmain.plugin import _PYTEST_OUTCOMES, _config_layers_key, _runner_key
+from pytest_runmain.plugin import _config_layers_key, item_runner, release_runner
 from pytest_runmain.result import RunResult
 from pytest_runmain.runner import Runner
 from pytest_runmain.transcripts import (
@@ -181,7 +179,7 @@ class TranscriptItem(pytest.Item):
             runner = self._runner(cwd)
             for command in self.block.commands:
                 self._run(runner, command)
-            self._check_deferred_leaks(runner)
+            release_runner(self, runner)
 
     @contextmanager
     def _directory(self) -> Generator[str, None, None]:
@@ -199,15 +197,7 @@ class TranscriptItem(pytest.Item):
 
     def _runner(self, cwd: str) -> Runner:
         """A runner configured as the fixtures' (without markers), running in *cwd*."""
-        hook = self.config.hook
-        runner = Runner(
-            [*self.config.stash[_config_layers_key], {"cwd": cwd}],
-            before_run=lambda run: hook.pytest_runmain_before_run(request=run, item=self),
-            after_run=lambda result: hook.pytest_runmain_after_run(result=result, item=self),
-            passthrough=_PYTEST_OUTCOMES,
-        )
-        self.stash[_runner_key] = runner  # the plugin's report shows its runs on failure
-        return runner
+        return item_runner(self, [*self.config.stash[_config_layers_key], {"cwd": cwd}])
 
     def _run(self, runner: Runner, command: Command) -> None:
         request = command.request
@@ -223,19 +213,6 @@ class TranscriptItem(pytest.Item):
         if not self.config.getoption("runmain_update"):
             raise TranscriptMismatch(command, result)
         self.stash[_updates_key].append((command, update))
-
-    def _check_deferred_leaks(self, runner: Runner) -> None:
-        """As the ``runmain_runner`` fixture does after a test: leaks the results were holding."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            runner.results.clear()
-            remaining = runner.check_deferred_leaks()
-        for command, mode, leaks in remaining:
-            if mode == "warn":
-                warnings.warn(leak_warning(command, leaks), stacklevel=1)
-        failing = [(command, leaks) for command, mode, leaks in remaining if mode == "fail"]
-        if failing:
-            raise StateLeakError(failing[0][0], [leak for _, leaks in failing for leak in leaks])
 
     def repr_failure(
         self,
