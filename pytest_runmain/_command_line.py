@@ -174,6 +174,9 @@ class _InProcessRun:
                     )
             except (HardExit, RunTimeout):  # in an atexit function, an excepthook, a join
                 pass
+            except KeyboardInterrupt:  # os._exit from a thread: the last interruption, late
+                if not hard_exits.called:
+                    raise
             finally:
                 if self.time_limit is not None:
                     self.time_limit.disarm()
@@ -202,6 +205,8 @@ class _InProcessRun:
             if isinstance(exc, (TargetError, *self.passthrough)) and not hard_exits.called:
                 raise
             self.exception = exc
+        finally:
+            hard_exits.program_ended()
 
     def _expired(self) -> bool:
         return self.time_limit is not None and self.time_limit.expired
@@ -211,8 +216,9 @@ class _InProcessRun:
         assert hard_exits.status is not None
         self.returncode = hard_exits.status & 0xFF
         self.capture.truncate(hard_exits.level)
-        if not isinstance(self.exception, HardExit):
-            self.exception = HardExit(hard_exits.status)
+        exception = self.exception
+        if not isinstance(exception, HardExit) or exception.status != hard_exits.status:
+            self.exception = HardExit(hard_exits.status, hard_exits.how)
 
     def _end_by_timeout(self) -> None:
         """Stopped like a child killed at its time limit, but the output is kept."""

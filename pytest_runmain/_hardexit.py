@@ -8,6 +8,17 @@ program may catch that (``except BaseException``) and go on; the first call stil
 the result, and nothing the program writes after it counts, as nothing would have been
 written by a dead process.
 
+A signal the program sends itself (``os.kill(os.getpid(), SIGTERM)``, ``signal.raise_signal``,
+``os.killpg`` of its own group, ``signal.pthread_kill``, ``os.abort()``) that would end the
+process, because no Python handler takes it, ends the run the same way, with the status a shell
+shows for a death by that signal (128 + N).
+
+``os._exit`` from a thread the program started (a watchdog timer) ends the run too: the status
+is recorded, that thread ends, and the run's main thread is interrupted (SIGINT, raised as
+``KeyboardInterrupt`` while the program keeps Python's default handler), again and again until
+the program's code has unwound. ``os._exit`` from a thread that was running before the run
+(pytest-timeout's ``thread`` method ending a hung session) is the real one.
+
 A forked child (``os.fork()``, multiprocessing's fork start method) gets the real ``os._exit``,
 and a child that comes back out of the run without exiting is ended by
 :func:`exit_forked_child` rather than going on to run the rest of the test session.
@@ -16,54 +27,212 @@ and a child that comes back out of the run without exiting is ended by
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
-from typing import Final, NoReturn, final
+from typing import Any, Final, NoReturn, final
 
 __all__ = ["HardExit", "HardExits", "exit_forked_child"]
 
 _real_os_exit: Final = os._exit
+_real_kill: Final = os.kill
+_real_killpg: Final = os.killpg
+_real_abort: Final = os.abort
+_real_raise_signal: Final = signal.raise_signal
+_real_pthread_kill: Final = signal.pthread_kill
+
+#: Signals whose default action does not end the process: ignore, stop, continue.
+_NOT_FATAL_NAMES: Final = (
+    *("SIGCHLD", "SIGURG", "SIGWINCH", "SIGCONT"),
+    *("SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"),
+)
+_NOT_FATAL_BY_DEFAULT: Final = frozenset(
+    getattr(signal, name) for name in _NOT_FATAL_NAMES if hasattr(signal, name)
+)
+#: How often the run's thread is interrupted again after ``os._exit`` from another thread.
+_INTERRUPT_INTERVAL: Final = 0.05
 
 
 class HardExit(BaseException):
     """Raised by ``os._exit`` during a run to unwind the program; not an exception to catch."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(f"os._exit({status}) called by the program")
+    def __init__(self, status: int, how: str | None = None) -> None:
+        super().__init__(how or f"os._exit({status}) called by the program")
         self.status = status
+
+
+class _Unwind(HardExit):
+    """Raised in the run's thread by another thread's ``os._exit``, to unwind the program.
+
+    Unlike the ``KeyboardInterrupt`` that wakes the thread, ``except KeyboardInterrupt`` does
+    not stop it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0, "os._exit called by another thread of the program")
+
+
+def _set_async_exception(thread_id: int, exc_type: type[BaseException] | None) -> None:
+    """Have *thread_id* raise *exc_type* at its next bytecode; None takes a pending one back."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type is not None else None
+    )
+
+
+def _kills(signum: int) -> bool:
+    """Whether *signum*, delivered to this process now, would end it."""
+    if signum == signal.SIGKILL:
+        return True
+    if signum in _NOT_FATAL_BY_DEFAULT or signum not in signal.valid_signals():
+        return False
+    try:
+        return signal.getsignal(signum) == signal.SIG_DFL
+    except (OSError, ValueError):
+        return False
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 @final
 class HardExits:
-    """Replaces ``os._exit`` during a run and remembers the first call.
+    """Replaces ``os._exit`` (and a program's fatal signals to itself) during a run.
 
-    *output_level* tells how much output has reached the file level; it is called when
-    ``os._exit`` is, so that output still in the buffers then is dropped, as the real
-    ``os._exit`` drops it.
+    Remembers the first ending. *output_level* tells how much output has reached the file
+    level; it is called when the program ends so, and output still in the buffers then is
+    dropped, as a process that dies drops it.
     """
 
     def __init__(self, output_level: Callable[[], object]) -> None:
         self._output_level = output_level
         self._pid = os.getpid()
-        #: The status of the first ``os._exit`` call, or None.
+        self._run_thread = threading.get_ident()
+        self._outside_threads: frozenset[int] = frozenset()
+        self._program_running = False
+        self._interrupter: threading.Thread | None = None
+        self._stop_interrupts = threading.Event()
+        #: The status of the first ``os._exit`` call or fatal signal, or None.
         self.status: int | None = None
         #: The output level at that call.
         self.level: object = None
+        #: How the program ended itself, for the exception in the result.
+        self.how: str | None = None
 
-    def _exit(self, status: int) -> NoReturn:
-        if os.getpid() != self._pid:
-            _real_os_exit(status)
+    def _end(self, status: int, how: str | None = None) -> NoReturn:
         if self.status is None:
             self.status = int(status)
             self.level = self._output_level()
-        raise HardExit(self.status)
+            self.how = how
+        if threading.get_ident() != self._run_thread:
+            self._interrupt_run_thread()
+            raise SystemExit  # ends this thread quietly, as the whole process would have ended
+        raise HardExit(self.status, self.how)
+
+    def _exit(self, status: int) -> NoReturn:
+        ident = threading.get_ident()
+        if os.getpid() != self._pid or (
+            ident != self._run_thread and ident in self._outside_threads
+        ):
+            _real_os_exit(status)  # a forked child, or not the program's thread (pytest-timeout)
+        self._end(status)
+
+    def _signal_self(self, signum: int, via: str) -> None:
+        self._end(128 + signum, f"the program killed itself with {_signal_name(signum)} ({via})")
+
+    def _kill(self, pid: int, signum: int) -> None:
+        if os.getpid() == self._pid and pid in (self._pid, 0, -os.getpgrp()) and _kills(signum):
+            self._signal_self(signum, "os.kill")
+        _real_kill(pid, signum)
+
+    def _killpg(self, pgid: int, signum: int) -> None:
+        if os.getpid() == self._pid and pgid in (0, os.getpgrp()) and _kills(signum):
+            self._signal_self(signum, "os.killpg")
+        _real_killpg(pgid, signum)
+
+    def _raise_signal(self, signum: int) -> None:
+        if os.getpid() == self._pid and _kills(signum):
+            self._signal_self(signum, "signal.raise_signal")
+        _real_raise_signal(signum)
+
+    def _pthread_kill(self, thread_id: int, signum: int) -> None:
+        if os.getpid() == self._pid and _kills(signum):
+            self._signal_self(signum, "signal.pthread_kill")
+        _real_pthread_kill(thread_id, signum)
+
+    def _abort(self) -> NoReturn:
+        if os.getpid() != self._pid:
+            _real_abort()
+        self._signal_self(signal.SIGABRT, "os.abort")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _interrupt_run_thread(self) -> None:
+        """Interrupt the run's thread until the program's code is over (see the module doc)."""
+        if self._interrupter is not None or self._run_thread != threading.main_thread().ident:
+            return
+
+        def interrupt() -> None:
+            while self._program_running:
+                _set_async_exception(self._run_thread, _Unwind)  # Python code sees it at once
+                if self._stop_interrupts.wait(_INTERRUPT_INTERVAL):
+                    break
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    _real_pthread_kill(self._run_thread, signal.SIGINT)  # wakes a sleep, a join
+
+        self._interrupter = threading.Thread(
+            target=interrupt, name="pytest-runmain os._exit", daemon=True
+        )
+        self._interrupter.start()
+
+    def program_ended(self) -> None:
+        """The program's code is over: no more interruptions of the run's thread.
+
+        An interruption sent just before may still be on its way: it is taken here, where
+        its ``KeyboardInterrupt`` cannot reach the run's clean-up.
+        """
+        self._program_running = False
+        if self._interrupter is None:
+            return
+        self._stop_interrupts.set()
+        self._interrupter.join()
+        self._interrupter = None
+        _set_async_exception(self._run_thread, None)
+        for _ in range(3):
+            try:
+                time.sleep(0.001)  # a pending signal's handler runs here at the latest
+            except KeyboardInterrupt:
+                pass
 
     def __enter__(self) -> HardExits:
-        os._exit = self._exit
+        self._outside_threads = frozenset(threading._active)  # type: ignore[attr-defined]
+        self._program_running = True
+        replacements: dict[tuple[Any, str], Any] = {
+            (os, "_exit"): self._exit,
+            (os, "kill"): self._kill,
+            (os, "killpg"): self._killpg,
+            (os, "abort"): self._abort,
+            (signal, "raise_signal"): self._raise_signal,
+            (signal, "pthread_kill"): self._pthread_kill,
+        }
+        for (module, name), replacement in replacements.items():
+            setattr(module, name, replacement)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.program_ended()
         os._exit = _real_os_exit
+        os.kill = _real_kill
+        os.killpg = _real_killpg
+        os.abort = _real_abort
+        signal.raise_signal = _real_raise_signal
+        signal.pthread_kill = _real_pthread_kill
 
     @property
     def called(self) -> bool:
