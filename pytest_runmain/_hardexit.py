@@ -74,12 +74,12 @@ class _Unwind(HardExit):
         super().__init__(0, "os._exit called by another thread of the program")
 
 
-def _set_async_exception(thread_id: int, exc_type: type[BaseException] | None) -> None:
-    """Have *thread_id* raise *exc_type* at its next bytecode; None takes a pending one back."""
+def _set_async_exception(thread_id: int, exc_type: type[BaseException]) -> None:
+    """Have *thread_id* raise *exc_type* at its next bytecode."""
     import ctypes
 
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type is not None else None
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type)
     )
 
 
@@ -119,6 +119,7 @@ class HardExits:
         self._program_running = False
         self._interrupter: threading.Thread | None = None
         self._stop_interrupts = threading.Event()
+        self._interrupt_lock = threading.Lock()
         #: The status of the first ``os._exit`` call or fatal signal, or None.
         self.status: int | None = None
         #: The output level at that call.
@@ -175,7 +176,7 @@ class HardExits:
 
     def _interrupt_run_thread(self) -> None:
         """Interrupt the run's thread until the program's code is over (see the module doc)."""
-        if self._interrupter is not None or self._run_thread != threading.main_thread().ident:
+        if self._run_thread != threading.main_thread().ident:
             return
 
         def interrupt() -> None:
@@ -186,10 +187,13 @@ class HardExits:
                 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
                     _real_pthread_kill(self._run_thread, signal.SIGINT)  # wakes a sleep, a join
 
-        self._interrupter = threading.Thread(
-            target=interrupt, name="pytest-runmain os._exit", daemon=True
-        )
-        self._interrupter.start()
+        with self._interrupt_lock:
+            if self._interrupter is not None or not self._program_running:
+                return
+            self._interrupter = threading.Thread(
+                target=interrupt, name="pytest-runmain os._exit", daemon=True
+            )
+            self._interrupter.start()
 
     def program_ended(self) -> None:
         """The program's code is over: no more interruptions of the run's thread.
@@ -197,17 +201,21 @@ class HardExits:
         An interruption sent just before may still be on its way: it is taken here, where
         its ``KeyboardInterrupt`` cannot reach the run's clean-up.
         """
-        self._program_running = False
-        if self._interrupter is None:
+        with self._interrupt_lock:
+            self._program_running = False
+            interrupter, self._interrupter = self._interrupter, None
+        if interrupter is None:
             return
         self._stop_interrupts.set()
-        self._interrupter.join()
-        self._interrupter = None
-        _set_async_exception(self._run_thread, None)
+        interrupter.join()
+        # Taken rather than cancelled: cancelling a pending exception (SetAsyncExc with NULL)
+        # leaves the interpreter checking for one at every instruction from then on.
         for _ in range(3):
             try:
                 time.sleep(0.001)  # a pending signal's handler runs here at the latest
-            except KeyboardInterrupt:
+                for _ in range(3):
+                    pass  # a pending exception is raised at the loop's jump back
+            except (KeyboardInterrupt, _Unwind):
                 pass
 
     def __enter__(self) -> HardExits:

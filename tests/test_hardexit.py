@@ -213,3 +213,27 @@ def test_pytest_timeout_thread_method_still_ends_a_hung_session(pytester: pytest
     assert result.ret == 1  # pytest-timeout's os._exit(1): no summary, the session just ends
     result.stdout.fnmatch_lines(["*+ Timeout +*"])
     result.stdout.no_fnmatch_line("*= 1 failed*")
+
+
+def test_nothing_is_left_pending_after_os_exit_from_a_thread(tmp_path: Path) -> None:
+    """The interruption is taken, not cancelled: cancelling one left the interpreter spinning
+    in the next profiled call. Checked in a child process, so a regression cannot hang here."""
+    script = tmp_path / "prog.py"
+    script.write_text(
+        "import os, threading\nthreading.Thread(target=os._exit, args=(4,)).start()\n"
+    )
+    code = textwrap.dedent(
+        f"""\
+        import sys
+        from pytest_runmain import Runner
+        print(Runner().run_path({str(script)!r}).returncode)
+        sys.setprofile(lambda *args: None)
+        def called():
+            return "called"
+        print(called())
+        """
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (child.returncode, child.stdout) == (0, "4\ncalled\n"), child.stderr
