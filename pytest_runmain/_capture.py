@@ -303,6 +303,17 @@ class StdioCapture:
         stream.mode = "w"  # type: ignore[misc]
         return stream
 
+    def write_stderr_bytes(self, data: bytes) -> None:
+        """Write *data* to the run's stderr below its text layer, as C code writes to fd 2.
+
+        For the interpreter's own last words when the program closed or replaced
+        ``sys.stderr``.
+        """
+        if self._fd_capture is not None:
+            os.write(_FDS["stderr"], data)
+        else:
+            self.journal.append(("stderr", data))
+
     def flush(self) -> None:
         """Push what the streams still buffer into the sinks, as the interpreter does at exit."""
         for stream in (self.stdout, self.stderr):

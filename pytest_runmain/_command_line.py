@@ -20,11 +20,17 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO, final
+from typing import Any, Final, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions
 from pytest_runmain._capture import StdioCapture
-from pytest_runmain._exit import FLUSH_FAILED_STATUS, flush_std_files, report_ending
+from pytest_runmain._exit import (
+    FLUSH_FAILED_STATUS,
+    SIGINT_STATUS,
+    flush_std_files,
+    report_ending,
+    report_ignored_at_shutdown,
+)
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
 from pytest_runmain._locate import (
     MAIN_NAME,
@@ -328,16 +334,31 @@ def _end(
     if plan.script is not None:
         # The C code that runs a script flushes stderr, then stdout, before printing its error.
         _flush_std_streams((sys.stderr, sys.stdout))
+    stderr = _LastWords(capture)
     returncode = report_ending(
-        exception, _current_stderr(capture), as_main=plan.as_main, excepthook=sys.excepthook
+        exception,
+        stderr,  # type: ignore[arg-type]
+        as_main=plan.as_main,
+        excepthook=sys.excepthook,
     )
     # The interpreter deletes a script's __file__ and __cached__ before exiting; atexit
     # functions must not see them, the result still shows them.
     removed: dict[str, Any] = {}
     if plan.script is not None:
         removed = {k: main_globals.pop(k) for k in ("__file__", "__cached__") if k in main_globals}
-    threads.join_non_daemon()
-    exit_functions.run(_current_stderr(capture))
+    while True:
+        try:
+            threads.join_non_daemon()
+        except KeyboardInterrupt:  # Ctrl-C while waiting for the program's threads
+            returncode = SIGINT_STATUS
+        except Exception as exc:  # a signal handler of the program, run while waiting
+            report_ignored_at_shutdown(exc, stderr)  # type: ignore[arg-type]
+            continue  # the interpreter's exit would stop them; in-process they are waited for
+        break
+    try:
+        exit_functions.run(stderr)  # type: ignore[arg-type]
+    except KeyboardInterrupt:  # Ctrl-C between the atexit functions
+        returncode = SIGINT_STATUS
     logs.shutdown()
     main_globals.update(removed)
     if not flush_std_files():
@@ -356,7 +377,40 @@ def _flush_std_streams(streams: tuple[TextIO | None, ...]) -> None:
             pass
 
 
-def _current_stderr(capture: StdioCapture) -> TextIO:
-    """``sys.stderr`` as the program left it, where the interpreter writes its last words."""
-    stderr = sys.stderr
-    return stderr if stderr is not None else capture.stderr
+@final
+class _LastWords:
+    """Where the interpreter writes its last words: ``sys.stderr`` as the program left it.
+
+    None writes nothing; a stream that fails (closed, not a file) loses what is written to it,
+    which from Python 3.12 the interpreter notes as ``lost sys.stderr`` on the real stderr.
+    """
+
+    def __init__(self, capture: StdioCapture) -> None:
+        self._capture = capture
+        self._lost = False
+
+    def write(self, text: str) -> int:
+        stream = sys.stderr
+        if stream is None:
+            return 0
+        try:
+            stream.write(text)
+        except Exception:
+            self._note_lost()
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+        except Exception:
+            self._note_lost()
+
+    def _note_lost(self) -> None:
+        if not self._lost and _NOTES_LOST_STDERR:
+            self._capture.write_stderr_bytes(b"lost sys.stderr\n")
+        self._lost = True
+
+
+#: From 3.12 the interpreter says so on its real stderr when ``sys.stderr`` cannot be written.
+_NOTES_LOST_STDERR: Final = sys.version_info >= (3, 12)

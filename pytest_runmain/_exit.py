@@ -23,9 +23,11 @@ from pytest_runmain._runpy_source import runpy_source
 
 __all__ = [
     "FLUSH_FAILED_STATUS",
+    "SIGINT_STATUS",
     "exit_status",
     "flush_std_files",
     "report_ending",
+    "report_ignored_at_shutdown",
     "strip_internal_frames",
     "with_line_numbers",
 ]
@@ -97,7 +99,14 @@ def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
                 stderr.write(_OVERFLOW_REPORT)
                 return 255
             return code & 0xFF
-        stderr.write(f"{code}\n")
+        try:
+            text = f"{code}\n"
+        except Exception as exc:  # its __str__ fails: what the interpreter then prints
+            stderr.write(_STR_FAILED_NEWLINE)
+            if _STR_FAILED_HEADING is not None:
+                stderr.write(_STR_FAILED_HEADING + _format_ignored(exc))
+            return 1
+        stderr.write(text)
         return 1
     if type(exc) is KeyboardInterrupt:  # a subclass is an ordinary error to the interpreter
         return SIGINT_STATUS
@@ -364,11 +373,35 @@ def _report_ignored(exc: BaseException, obj: object, stderr: TextIO | None) -> N
             heading = f"Exception ignored in: {obj!r}\n"
         except Exception:
             heading = "Exception ignored in: <object repr() failed>\n"
-    lines = traceback.format_exception(
-        type(exc), exc, strip_internal_frames(exc.__traceback__), chain=False
-    )
     try:
-        stderr.write(heading + "".join(lines))
+        stderr.write(heading + _format_ignored(exc))
         stderr.flush()
     except Exception:
         pass
+
+
+#: What the interpreter prints when ``str()`` of a ``SystemExit`` code fails, by version: an
+#: empty line (not on 3.11), then the error's traceback (3.12), introduced on 3.13 as ignored.
+_STR_FAILED_NEWLINE: Final = "" if sys.version_info[:2] == (3, 11) else "\n"
+_STR_FAILED_HEADING: Final = {(3, 10): None, (3, 11): None, (3, 12): ""}.get(
+    sys.version_info[:2], "Exception ignored on threading shutdown:\n"
+)
+
+
+def _format_ignored(exc: BaseException) -> str:
+    return "".join(
+        traceback.format_exception(
+            type(exc), exc, strip_internal_frames(exc.__traceback__), chain=False
+        )
+    )
+
+
+def report_ignored_at_shutdown(exc: BaseException, stderr: TextIO) -> None:
+    """Report *exc*, raised while the interpreter waited for threads at exit, as it does."""
+    import threading
+
+    if sys.version_info >= (3, 13):
+        heading = ""
+    else:
+        heading = f"Exception ignored in: {threading!r}\n"
+    stderr.write(heading + _format_ignored(exc))
