@@ -63,6 +63,17 @@ __all__ = [
 ]
 
 
+#: The functions the items call, taken at import: a program that patches ``os.listdir`` or
+#: ``threading.enumerate`` must not fool the checks.
+_enumerate: Final = threading.enumerate
+_get_ident: Final = threading.get_ident
+_listdir: Final = os.listdir
+_fstat: Final = os.fstat
+_readlink: Final = os.readlink
+_getcwd: Final = os.getcwd
+_chdir: Final = os.chdir
+
+
 class _SysList(StateItem):
     """A list in ``sys`` that must come back as the same object with the same contents."""
 
@@ -544,14 +555,14 @@ class Cwd(StateItem):
         self._cwd = cwd
 
     def read(self) -> str:
-        return os.getcwd()
+        return _getcwd()
 
     def write(self, snapshot: str) -> None:
-        os.chdir(snapshot)
+        _chdir(snapshot)
 
     def setup(self) -> None:
         if self._cwd is not None:
-            os.chdir(self._cwd)
+            _chdir(self._cwd)
 
 
 @final
@@ -640,8 +651,8 @@ class Threads(StateItem):
     def read(self) -> dict[str, Same[threading.Thread]]:
         # The running thread is left out: where a test runs in a thread not started by
         # threading (old pytest-xdist workers), asking for it creates a "Dummy" entry.
-        me = threading.get_ident()
-        return {f"{t.name} ({id(t):#x})": Same(t) for t in threading.enumerate() if t.ident != me}
+        me = _get_ident()
+        return {f"{t.name} ({id(t):#x})": Same(t) for t in _enumerate() if t.ident != me}
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
         return [
@@ -672,7 +683,7 @@ class FileDescriptors(StateItem):
     def read(self) -> frozenset[int]:
         if _FD_DIR is None:
             return frozenset()
-        listed = [int(entry) for entry in os.listdir(_FD_DIR) if entry.isdigit()]
+        listed = [int(entry) for entry in _listdir(_FD_DIR) if entry.isdigit()]
         # The listing's own descriptor is among them, closed by now: keep the open ones.
         return frozenset(fd for fd in listed if _is_open(fd))
 
@@ -705,7 +716,7 @@ class FileDescriptors(StateItem):
 
 def _is_open(fd: int) -> bool:
     try:
-        os.fstat(fd)
+        _fstat(fd)
     except OSError:
         return False
     return True
@@ -714,7 +725,7 @@ def _is_open(fd: int) -> bool:
 def _fd_target(fd: int) -> str | None:
     """What descriptor *fd* refers to, or None if it is not open."""
     try:
-        return os.readlink(os.path.join(_FD_DIR or "", str(fd)))
+        return _readlink(f"{_FD_DIR}/{fd}")
     except OSError:
         return None
 
