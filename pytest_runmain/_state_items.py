@@ -33,6 +33,16 @@ from typing import Any, Final, TextIO, final
 
 from pytest_runmain._locate import MAIN_NAME
 from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._process_state import (
+    Builtins,
+    CEnvironment,
+    InterpreterSettings,
+    ModuleFunctions,
+    ProcessSettings,
+    Registrations,
+    StdFileDescriptors,
+    Timers,
+)
 from pytest_runmain._state import Same, StateItem, StateLeak, dict_diff, sequence_diff
 
 __all__ = [
@@ -879,6 +889,14 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         before_target=True,
     ),
     StateItemSpec(
+        StdFileDescriptors,
+        "what descriptors 0, 1 and 2 are open on (`os.dup2`, `os.close`): put back from "
+        "copies taken before the run",
+        for_run=lambda run: StdFileDescriptors.for_run(),
+        for_check=(18, StdFileDescriptors),
+        before_target=True,
+    ),
+    StateItemSpec(
         ImportSystem,
         "`sys.meta_path` and `sys.path_hooks` (a run does not see pytest's import hook)",
         for_run=lambda run: ImportSystem(),
@@ -974,6 +992,54 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         "`warnings.filters`, `warnings.showwarning` and the `once` registry",
         for_run=lambda run: Warnings(run.run_env),
         for_check=(17, Warnings),
+    ),
+    StateItemSpec(
+        ProcessSettings,
+        "the signal mask, `RLIMIT_NOFILE` and the limits the program set, the process group, "
+        "session and nice value, `signal.set_wakeup_fd`; what cannot be undone is a leak",
+        for_run=lambda run: ProcessSettings(),
+        for_check=(19, ProcessSettings),
+    ),
+    StateItemSpec(
+        InterpreterSettings,
+        "`sys` switch interval, `dont_write_bytecode`, int digits limit, async generator "
+        "hooks and coroutine tracking; `gc` on/off, thresholds, debug, callbacks; "
+        "`threading.stack_size`; the asyncio policy and loop; `random` after `random.seed`",
+        for_run=lambda run: InterpreterSettings(),
+        for_check=(20, InterpreterSettings),
+    ),
+    StateItemSpec(
+        CEnvironment,
+        "variables set by `os.putenv`/`os.unsetenv` apart from `os.environ`, and `time.tzset()`",
+        for_run=lambda run: CEnvironment(),
+        for_check=(21, CEnvironment),
+    ),
+    StateItemSpec(
+        Timers,
+        "`signal.alarm`/`signal.setitimer` timers (one armed before, pytest-timeout's, is "
+        "armed again for its time left) and `faulthandler.dump_traceback_later`",
+        for_run=lambda run: Timers(),
+        for_check=(22, Timers),
+    ),
+    StateItemSpec(
+        Registrations,
+        "`faulthandler.enable`/`register` and `codecs.register`; a `faulthandler` file "
+        "replaced is a leak",
+        for_run=lambda run: Registrations(),
+        for_check=(23, Registrations),
+    ),
+    StateItemSpec(
+        ModuleFunctions,
+        "functions of standard modules that checks rely on and programs patch "
+        "(`os.listdir`, `threading.enumerate`, `json.dumps`...) and `os.environ` itself",
+        for_run=lambda run: ModuleFunctions(),
+        for_check=(24, ModuleFunctions),
+    ),
+    StateItemSpec(
+        Builtins,
+        "the `builtins` namespace: names rebound (`print`, `open`), added or removed",
+        for_run=lambda run: Builtins(),
+        for_check=(25, Builtins),
     ),
 )
 
