@@ -20,8 +20,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import attrgetter, is_
 from types import ModuleType
 from typing import Any, Final, final
 
@@ -741,6 +741,7 @@ _WATCHED: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("random", ("choice", "randint", "random", "shuffle")),
 )  # fmt: skip
 _GETTERS: Final = tuple((module, names, attrgetter(*names)) for module, names in _WATCHED)
+_WATCHED_NAMES: Final = dict(_WATCHED)
 _MISSING: Final = Ident(None)
 
 
@@ -752,36 +753,38 @@ def _read_functions(module: ModuleType, names: tuple[str, ...], get: Any) -> tup
     return values if isinstance(values, tuple) else (values,)
 
 
+def _same(left: Iterable[Any], right: Iterable[Any]) -> bool:
+    """Whether two sequences of the same length hold the same objects (``is``, at C speed)."""
+    return all(map(is_, left, right))
+
+
 @final
 class _Functions:
     """The watched functions of the imported modules, compared by identity."""
 
-    __slots__ = ("ids", "modules", "values")
+    __slots__ = ("entries",)
 
-    def __init__(self, modules: dict[str, ModuleType], values: dict[str, tuple[Any, ...]]) -> None:
-        self.modules = modules
-        self.values = values
-        self.ids = {module: tuple(map(id, functions)) for module, functions in values.items()}
+    def __init__(self, entries: list[tuple[str, ModuleType, tuple[Any, ...]]]) -> None:
+        self.entries = entries
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Functions) and other.ids == self.ids
+        if not isinstance(other, _Functions) or len(other.entries) != len(self.entries):
+            return False
+        # Tuples compare at C speed, by identity first: a function's ``==`` is identity.
+        return self.entries == other.entries
 
     __hash__ = None  # type: ignore[assignment]
 
     def changed(self, other: _Functions) -> Iterator[tuple[ModuleType, str, str, Any, Any]]:
         """``(module, its name, function name, here, there)`` for each function that differs."""
-        names = dict(_WATCHED)
-        for module, ids in self.ids.items():
-            other_ids = other.ids.get(module)
-            if (
-                other_ids is None
-                or other_ids == ids
-                or other.modules[module] is not (obj := self.modules[module])
-            ):
+        theirs = {name: (module, values) for name, module, values in other.entries}
+        for name, module, values in self.entries:
+            other_module, other_values = theirs.get(name, (None, ()))
+            if other_module is not module or _same(values, other_values):
                 continue
-            for i, name in enumerate(names[module]):
-                if ids[i] != other_ids[i]:
-                    yield obj, module, name, self.values[module][i], other.values[module][i]
+            for i, function in enumerate(_WATCHED_NAMES[name]):
+                if values[i] is not other_values[i]:
+                    yield module, name, function, values[i], other_values[i]
 
 
 @final
@@ -796,19 +799,20 @@ class ModuleFunctions(StateItem):
     name = "functions of standard modules"
 
     def read(self) -> _Functions:
-        found = sys.modules
-        modules = {name: found[name] for name, _, _ in _GETTERS if name in found}
+        modules = sys.modules
         return _Functions(
-            modules,
-            {
-                name: _read_functions(modules[name], names, get)
+            [
+                (name, module, _read_functions(module, names, get))
                 for name, names, get in _GETTERS
-                if name in modules
-            },
+                if (module := modules.get(name)) is not None
+            ]
         )
 
     def write(self, snapshot: _Functions) -> None:
-        for module, _, name, value, _ in snapshot.changed(self.read()):
+        now = self.read()
+        if now == snapshot:
+            return
+        for module, _, name, value, _ in snapshot.changed(now):
             if value is _MISSING:
                 delattr(module, name)
             else:
@@ -828,20 +832,17 @@ class ModuleFunctions(StateItem):
 
 @final
 class _Namespace:
-    """A copy of a namespace, compared by names and the identity of their values."""
+    """A copy of a namespace, compared by names and values at C speed (identity first)."""
 
-    __slots__ = ("ids", "values")
+    __slots__ = ("values",)
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
-        self.ids = tuple(map(id, values.values()))
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _Namespace)
-            and other.ids == self.ids
-            and other.values.keys() == self.values.keys()
-        )
+        if not isinstance(other, _Namespace):
+            return False
+        return self.values == other.values
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -857,6 +858,8 @@ class Builtins(StateItem):
 
     def write(self, snapshot: _Namespace) -> None:
         namespace = builtins.__dict__
+        if _Namespace(namespace) == snapshot:
+            return
         for key in [k for k in namespace if k not in snapshot.values]:
             del namespace[key]
         for key, value in snapshot.values.items():
