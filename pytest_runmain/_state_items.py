@@ -33,6 +33,16 @@ from typing import Any, Final, TextIO, final
 
 from pytest_runmain._locate import MAIN_NAME
 from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._process_state import (
+    Builtins,
+    CEnvironment,
+    InterpreterSettings,
+    ModuleFunctions,
+    ProcessSettings,
+    Registrations,
+    StdFileDescriptors,
+    Timers,
+)
 from pytest_runmain._state import Same, StateItem, StateLeak, dict_diff, sequence_diff
 
 __all__ = [
@@ -61,6 +71,17 @@ __all__ = [
     "merged_environ",
     "run_items",
 ]
+
+
+#: The functions the items call, taken at import: a program that patches ``os.listdir`` or
+#: ``threading.enumerate`` must not fool the checks.
+_enumerate: Final = threading.enumerate
+_get_ident: Final = threading.get_ident
+_listdir: Final = os.listdir
+_fstat: Final = os.fstat
+_readlink: Final = os.readlink
+_getcwd: Final = os.getcwd
+_chdir: Final = os.chdir
 
 
 class _SysList(StateItem):
@@ -544,14 +565,14 @@ class Cwd(StateItem):
         self._cwd = cwd
 
     def read(self) -> str:
-        return os.getcwd()
+        return _getcwd()
 
     def write(self, snapshot: str) -> None:
-        os.chdir(snapshot)
+        _chdir(snapshot)
 
     def setup(self) -> None:
         if self._cwd is not None:
-            os.chdir(self._cwd)
+            _chdir(self._cwd)
 
 
 @final
@@ -640,8 +661,8 @@ class Threads(StateItem):
     def read(self) -> dict[str, Same[threading.Thread]]:
         # The running thread is left out: where a test runs in a thread not started by
         # threading (old pytest-xdist workers), asking for it creates a "Dummy" entry.
-        me = threading.get_ident()
-        return {f"{t.name} ({id(t):#x})": Same(t) for t in threading.enumerate() if t.ident != me}
+        me = _get_ident()
+        return {f"{t.name} ({id(t):#x})": Same(t) for t in _enumerate() if t.ident != me}
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
         return [
@@ -672,7 +693,7 @@ class FileDescriptors(StateItem):
     def read(self) -> frozenset[int]:
         if _FD_DIR is None:
             return frozenset()
-        listed = [int(entry) for entry in os.listdir(_FD_DIR) if entry.isdigit()]
+        listed = [int(entry) for entry in _listdir(_FD_DIR) if entry.isdigit()]
         # The listing's own descriptor is among them, closed by now: keep the open ones.
         return frozenset(fd for fd in listed if _is_open(fd))
 
@@ -705,7 +726,7 @@ class FileDescriptors(StateItem):
 
 def _is_open(fd: int) -> bool:
     try:
-        os.fstat(fd)
+        _fstat(fd)
     except OSError:
         return False
     return True
@@ -714,7 +735,7 @@ def _is_open(fd: int) -> bool:
 def _fd_target(fd: int) -> str | None:
     """What descriptor *fd* refers to, or None if it is not open."""
     try:
-        return os.readlink(os.path.join(_FD_DIR or "", str(fd)))
+        return _readlink(f"{_FD_DIR}/{fd}")
     except OSError:
         return None
 
@@ -868,6 +889,14 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         before_target=True,
     ),
     StateItemSpec(
+        StdFileDescriptors,
+        "what descriptors 0, 1 and 2 are open on (`os.dup2`, `os.close`): put back from "
+        "copies taken before the run",
+        for_run=lambda run: StdFileDescriptors.for_run(),
+        for_check=(18, StdFileDescriptors),
+        before_target=True,
+    ),
+    StateItemSpec(
         ImportSystem,
         "`sys.meta_path` and `sys.path_hooks` (a run does not see pytest's import hook)",
         for_run=lambda run: ImportSystem(),
@@ -963,6 +992,54 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         "`warnings.filters`, `warnings.showwarning` and the `once` registry",
         for_run=lambda run: Warnings(run.run_env),
         for_check=(17, Warnings),
+    ),
+    StateItemSpec(
+        ProcessSettings,
+        "the signal mask, `RLIMIT_NOFILE` and the limits the program set, the process group, "
+        "session and nice value, `signal.set_wakeup_fd`; what cannot be undone is a leak",
+        for_run=lambda run: ProcessSettings(),
+        for_check=(19, ProcessSettings),
+    ),
+    StateItemSpec(
+        InterpreterSettings,
+        "`sys` switch interval, `dont_write_bytecode`, int digits limit, async generator "
+        "hooks and coroutine tracking; `gc` on/off, thresholds, debug, callbacks; "
+        "`threading.stack_size`; the asyncio policy and loop; `random` after `random.seed`",
+        for_run=lambda run: InterpreterSettings(),
+        for_check=(20, InterpreterSettings),
+    ),
+    StateItemSpec(
+        CEnvironment,
+        "variables set by `os.putenv`/`os.unsetenv` apart from `os.environ`, and `time.tzset()`",
+        for_run=lambda run: CEnvironment(),
+        for_check=(21, CEnvironment),
+    ),
+    StateItemSpec(
+        Timers,
+        "`signal.alarm`/`signal.setitimer` timers (one armed before, pytest-timeout's, is "
+        "armed again for its time left) and `faulthandler.dump_traceback_later`",
+        for_run=lambda run: Timers(),
+        for_check=(22, Timers),
+    ),
+    StateItemSpec(
+        Registrations,
+        "`faulthandler.enable`/`register` and `codecs.register`; a `faulthandler` file "
+        "replaced is a leak",
+        for_run=lambda run: Registrations(),
+        for_check=(23, Registrations),
+    ),
+    StateItemSpec(
+        ModuleFunctions,
+        "functions of standard modules that checks rely on and programs patch "
+        "(`os.listdir`, `threading.enumerate`, `json.dumps`...) and `os.environ` itself",
+        for_run=lambda run: ModuleFunctions(),
+        for_check=(24, ModuleFunctions),
+    ),
+    StateItemSpec(
+        Builtins,
+        "the `builtins` namespace: names rebound (`print`, `open`), added or removed",
+        for_run=lambda run: Builtins(),
+        for_check=(25, Builtins),
     ),
 )
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import final
+from typing import Final, final
 
 __all__ = ["RunThreads"]
+
+#: Taken at import: a program that patches ``threading.enumerate`` still has its threads joined.
+_enumerate: Final = threading.enumerate
 
 
 @final
@@ -14,11 +17,11 @@ class RunThreads:
     """Remembers the threads alive before a run, to find and join the ones the run started."""
 
     def __init__(self) -> None:
-        self._before = frozenset(threading.enumerate())
+        self._before = frozenset(_enumerate())
 
     def started(self) -> list[threading.Thread]:
         """Threads started since this object was made that are still alive."""
-        return [t for t in threading.enumerate() if t not in self._before and t.is_alive()]
+        return [t for t in _enumerate() if t not in self._before and t.is_alive()]
 
     def join_non_daemon(self) -> None:
         """Wait, as ``threading._shutdown`` does at exit, for the run's non-daemon threads.
