@@ -94,9 +94,11 @@ class SysArgv(_SysList):
     def __init__(self, argv: list[str] | None = None) -> None:
         self._run_argv = argv
 
-    def setup(self) -> None:
-        if self._run_argv is not None:
-            sys.argv = self._run_argv
+    def setup(self) -> bool:
+        if self._run_argv is None:
+            return False
+        sys.argv = self._run_argv
+        return True
 
 
 @final
@@ -109,9 +111,11 @@ class SysPath(_SysList):
     def __init__(self, first_entry: str | None = None) -> None:
         self._first_entry = first_entry
 
-    def setup(self) -> None:
-        if self._first_entry is not None:
-            sys.path.insert(0, self._first_entry)
+    def setup(self) -> bool:
+        if self._first_entry is None:
+            return False
+        sys.path.insert(0, self._first_entry)
+        return True
 
 
 def _short(value: object) -> str:
@@ -155,9 +159,12 @@ class ImportSystem(StateItem):
         path_hooks.obj[:] = path_hooks_contents
         sys.path_hooks = path_hooks.obj
 
-    def setup(self) -> None:
-        if self._hide_pytest_hook:
-            sys.meta_path[:] = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
+    def setup(self) -> bool:
+        kept = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
+        if not self._hide_pytest_hook or len(kept) == len(sys.meta_path):
+            return False
+        sys.meta_path[:] = kept
+        return True
 
     def diff(self, before: Any, after: Any) -> list[str]:
         return sequence_diff(before[1], after[1]) + sequence_diff(before[3], after[3])
@@ -526,12 +533,13 @@ class Environ(StateItem):
             if os.environ.get(key) != value:
                 os.environ[key] = value
 
-    def setup(self) -> None:
+    def setup(self) -> bool:
         for key, value in self._overlay.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        return bool(self._overlay)
 
 
 @final
@@ -549,9 +557,11 @@ class Cwd(StateItem):
     def write(self, snapshot: str) -> None:
         os.chdir(snapshot)
 
-    def setup(self) -> None:
-        if self._cwd is not None:
-            os.chdir(self._cwd)
+    def setup(self) -> bool:
+        if self._cwd is None:
+            return False
+        os.chdir(self._cwd)
+        return True
 
 
 @final
