@@ -19,6 +19,7 @@ import functools
 import gc
 import importlib.machinery
 import itertools
+import operator
 import os
 import signal
 import site
@@ -26,7 +27,7 @@ import sys
 import sysconfig
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
@@ -47,6 +48,7 @@ __all__ = [
     "OwnCode",
     "RecursionLimit",
     "RunContext",
+    "RunEnviron",
     "SignalHandlers",
     "StateItemSpec",
     "StdStreams",
@@ -503,35 +505,99 @@ class RecursionLimit(StateItem):
         sys.setrecursionlimit(snapshot)
 
 
-def merged_environ(overlay: Mapping[str, str | None] | None) -> dict[str, str]:
+def _raw_environ() -> dict[Any, Any]:
+    """A copy of ``os.environ`` as the interpreter stores it (bytes on POSIX), at C speed.
+
+    Copying the mapping itself decodes every variable: this copies the store undecoded.
+    """
+    data = getattr(os.environ, "_data", None)
+    return data.copy() if isinstance(data, dict) else dict(os.environ)
+
+
+def _decode_key(key: Any) -> str:
+    decode = getattr(os.environ, "decodekey", None)
+    return decode(key) if decode is not None and not isinstance(key, str) else key  # type: ignore[no-any-return]
+
+
+def _decode_value(value: Any) -> str:
+    decode = getattr(os.environ, "decodevalue", None)
+    return decode(value) if decode is not None and not isinstance(value, str) else value  # type: ignore[no-any-return]
+
+
+def _changed_keys(before: dict[Any, Any], after: dict[Any, Any]) -> list[Any]:
+    """Keys of *before* whose value differs in *after* or that it lacks, in C loops."""
+    keys = list(before)
+    return list(itertools.compress(keys, map(operator.ne, map(after.get, keys), before.values())))
+
+
+@final
+class RunEnviron(Mapping[str, str]):
+    """The environment a run sees: ``os.environ`` when made, with an overlay applied.
+
+    Variables are decoded when looked up, so that making it does not cost a decode of each.
+    """
+
+    def __init__(self, overlay: Mapping[str, str | None] | None = None) -> None:
+        self._raw = _raw_environ()
+        self._overlay = dict(overlay or {})
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._overlay:
+            value = self._overlay[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        try:
+            encoded = os.environ.encodekey(key)
+        except AttributeError:
+            encoded = key
+        return _decode_value(self._raw[encoded])
+
+    def _merged(self) -> dict[str, str]:
+        env = {_decode_key(k): _decode_value(v) for k, v in self._raw.items()}
+        for key, value in self._overlay.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        return len(self._merged())
+
+
+def merged_environ(overlay: Mapping[str, str | None] | None) -> Mapping[str, str]:
     """The environment a run sees: ``os.environ`` now, with *overlay* applied."""
-    env = dict(os.environ)
-    for key, value in (overlay or {}).items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
+    return RunEnviron(overlay)
 
 
 @final
 class Environ(StateItem):
-    """``os.environ`` with the run's overlay (a None value unsets); put back key by key."""
+    """``os.environ`` with the run's overlay (a None value unsets); put back key by key.
+
+    Snapshots are copies of the interpreter's undecoded store, compared in C; only the
+    variables that differ are decoded, for a diff, or written back.
+    """
 
     name = "os.environ"
 
     def __init__(self, overlay: Mapping[str, str | None] | None = None) -> None:
         self._overlay = dict(overlay or {})
 
-    def read(self) -> dict[str, str]:
-        return dict(os.environ)
+    def read(self) -> dict[Any, Any]:
+        return _raw_environ()
 
-    def write(self, snapshot: dict[str, str]) -> None:
-        for key in [k for k in os.environ if k not in snapshot]:
-            del os.environ[key]
-        for key, value in snapshot.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
+    def write(self, snapshot: dict[Any, Any]) -> None:
+        now = _raw_environ()
+        if now == snapshot:
+            return
+        for key in itertools.filterfalse(snapshot.__contains__, now):
+            del os.environ[_decode_key(key)]
+        for key in _changed_keys(snapshot, now):
+            os.environ[_decode_key(key)] = _decode_value(snapshot[key])
 
     def setup(self) -> bool:
         for key, value in self._overlay.items():
@@ -540,6 +606,14 @@ class Environ(StateItem):
             else:
                 os.environ[key] = value
         return bool(self._overlay)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        changed = _changed_keys(before, after)
+        added = list(itertools.filterfalse(before.__contains__, after))
+        old = {_decode_key(k): _decode_value(before[k]) for k in changed}
+        new = {_decode_key(k): _decode_value(after[k]) for k in changed if k in after}
+        new.update((_decode_key(k), _decode_value(after[k])) for k in added)
+        return dict_diff(old, new)
 
 
 @final
