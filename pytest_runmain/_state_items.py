@@ -663,22 +663,30 @@ class SignalHandlers(StateItem):
 
     name = "signal handlers"
 
-    def read(self) -> dict[int, Same[Any]]:
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-        return {signum: Same(_getsignal(signum)) for signum in _SIGNALS}
+    def read(self) -> tuple[Any, ...]:
+        # One handler per signal of _SIGNALS, in order, read in a C loop.
+        if threading.get_ident() != threading.main_thread().ident:
+            return ()
+        return tuple(map(_getsignal, _SIGNALS))
 
-    def write(self, snapshot: dict[int, Same[Any]]) -> None:
-        for signum, same in snapshot.items():
-            if same.obj is not None and _getsignal(signum) != same.obj:
-                signal.signal(signum, same.obj)
+    def unchanged(self, before: Any, after: Any) -> bool:
+        return len(before) == len(after) and all(map(operator.is_, before, after))
+
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        if not snapshot:
+            return
+        now = self.read()
+        for signum, handler, current in zip(_SIGNALS, snapshot, now, strict=True):
+            if handler is not None and current is not handler:
+                signal.signal(signum, handler)
 
     def diff(self, before: Any, after: Any) -> list[str]:
+        if len(before) != len(after):
+            return []
         return [
-            f"~ {_signal_name(signum)}: {_handler_name(before[signum].obj)} -> "
-            f"{_handler_name(after[signum].obj)}"
-            for signum in before
-            if signum in after and after[signum] != before[signum]
+            f"~ {_signal_name(signum)}: {_handler_name(old)} -> {_handler_name(new)}"
+            for signum, old, new in zip(_SIGNALS, before, after, strict=True)
+            if old is not new
         ]
 
 
@@ -721,17 +729,24 @@ class Threads(StateItem):
     restorable = False
     reports_changes = False
 
-    def read(self) -> dict[str, Same[threading.Thread]]:
+    def read(self) -> tuple[threading.Thread, ...]:
         # The running thread is left out: where a test runs in a thread not started by
         # threading (old pytest-xdist workers), asking for it creates a "Dummy" entry.
-        me = threading.get_ident()
-        return {f"{t.name} ({id(t):#x})": Same(t) for t in threading.enumerate() if t.ident != me}
+        threads = threading.enumerate()
+        me = getattr(threading, "_active", {}).get(threading.get_ident())
+        if me is not None and me in threads:
+            threads.remove(me)
+        return tuple(threads)
+
+    def unchanged(self, before: Any, after: Any) -> bool:
+        return len(before) == len(after) and all(map(operator.is_, before, after))
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
+        known = set(outer)
         return [
-            f"+ thread {same.obj.name!r}{' (daemon)' if same.obj.daemon else ''} is still running"
-            for key, same in now.items()
-            if key not in outer and same.obj.is_alive()
+            f"+ thread {thread.name!r}{' (daemon)' if thread.daemon else ''} is still running"
+            for thread in now
+            if thread not in known and thread.is_alive()
         ]
 
 
@@ -753,19 +768,24 @@ class FileDescriptors(StateItem):
     restorable = False
     reports_changes = False
 
-    def read(self) -> frozenset[int]:
+    def read(self) -> frozenset[str]:
         if _FD_DIR is None:
             return frozenset()
-        listed = [int(entry) for entry in os.listdir(_FD_DIR) if entry.isdigit()]
-        # The listing's own descriptor is among them, closed by now: keep the open ones.
-        return frozenset(fd for fd in listed if _is_open(fd))
+        # The listing opens the lowest free descriptor: found first, and left out of it.
+        probe = os.open(_FD_DIR, os.O_RDONLY)
+        os.close(probe)
+        listed = set(os.listdir(_FD_DIR))
+        listed.discard(str(probe))
+        return frozenset(listed)
 
     def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
         found = []
-        closed = [f"- fd {fd} was closed" for fd in sorted(outer) if fd not in now]
+        gone = sorted(int(fd) for fd in outer - now if fd.isdigit())
+        closed = [f"- fd {fd} was closed" for fd in gone if not _is_open(fd)]
         if closed:
             found.append(StateLeak(self.name, tuple(closed)))
-        targets = {fd: _fd_target(fd) for fd in sorted(now) if fd not in outer}
+        new = sorted(int(fd) for fd in now - outer if fd.isdigit())
+        targets = {fd: _fd_target(fd) for fd in new}
         opened = {fd: target for fd, target in targets.items() if target is not None}
         if opened:
 

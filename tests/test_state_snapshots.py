@@ -8,10 +8,20 @@ fast paths to the answers of the plain ones: the diff lines, what is written bac
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from pathlib import Path
 
 import pytest
 
-from pytest_runmain._state_items import Environ, RunEnviron
+from pytest_runmain._state import StateLeak
+from pytest_runmain._state_items import (
+    Environ,
+    FileDescriptors,
+    RunEnviron,
+    SignalHandlers,
+    Threads,
+)
 
 
 def test_environ_diff_names_changed_removed_and_added_variables(
@@ -54,3 +64,65 @@ def test_run_environ_decodes_on_lookup_with_the_overlay_applied(
     assert "RUNMAIN_MISSING" not in env
     assert dict(env)["RUNMAIN_NEW"] == "new"
     assert len(env) == len(dict(env))
+
+
+def test_descriptors_opened_are_found_and_the_listing_is_not(tmp_path: Path) -> None:
+    item = FileDescriptors()
+    before = item.read()
+    assert item.unchanged(before, item.read())  # the listing's own descriptor is left out
+    spare = os.dup(0)
+    kept = os.open(tmp_path / "kept", os.O_CREAT | os.O_WRONLY)
+    try:
+        os.close(spare)
+        (leak,) = item.leaks(before, item.read())
+    finally:
+        os.close(kept)
+
+    assert leak.lines == (f"+ fd {kept} left open: {tmp_path / 'kept'}",)
+    assert leak.deferred
+    assert item.unchanged(before, item.read())
+
+
+def test_a_descriptor_closed_by_the_run_is_a_leak() -> None:
+    item = FileDescriptors()
+    spare = os.dup(0)
+    outer = item.read()
+    os.close(spare)
+
+    assert item.leaks(outer, item.read()) == [StateLeak(item.name, (f"- fd {spare} was closed",))]
+
+
+def test_signal_handlers_diff_and_write_back_by_identity() -> None:
+    item = SignalHandlers()
+    before = item.read()
+
+    def handler(signum: int, frame: object) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        after = item.read()
+        assert not item.unchanged(before, after)
+        assert item.diff(before, after) == [f"~ SIGUSR1: SIG_DFL -> {handler.__qualname__}"]
+        item.write(before)
+        assert signal.getsignal(signal.SIGUSR1) is previous
+        assert item.unchanged(before, item.read())
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def test_a_thread_left_running_is_a_leak_and_the_running_one_is_not_listed() -> None:
+    item = Threads()
+    before = item.read()
+    assert threading.current_thread() not in before
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="lingering", daemon=True)
+    thread.start()
+    try:
+        assert item.leak_diff(before, item.read()) == [
+            "+ thread 'lingering' (daemon) is still running"
+        ]
+    finally:
+        stop.set()
+        thread.join()
+    assert item.unchanged(before, item.read())
