@@ -284,7 +284,7 @@ class Modules(StateItem):
 
     def read(self) -> dict[str, Any]:
         # Modules compare by identity (ModuleType has no __eq__): a plain copy is enough.
-        return dict(sys.modules)
+        return sys.modules.copy()
 
     def setup(self) -> None:
         if self._main is not None:
@@ -296,40 +296,70 @@ class Modules(StateItem):
                 sys.modules.pop(name, None)
 
     def write(self, snapshot: dict[str, Any]) -> None:
-        for name, module in snapshot.items():
-            replaced = sys.modules.get(name, None)
-            if replaced is not module:
-                sys.modules[name] = module
-                _rebind_on_parent(name, replaced, module)
-        for name in [n for n in sys.modules if n not in snapshot]:
-            module = sys.modules[name]
+        modules = sys.modules
+        # What set-up replaced first: then, usually, only new imports differ.
+        for name in (MAIN_NAME, *self._set_aside):
+            if name in snapshot:
+                self._put_back(name, snapshot[name])
+        added = _added_names(snapshot, modules.copy())
+        if added is None:
+            for name, module in snapshot.items():
+                self._put_back(name, module)
+            added = [n for n in modules if n not in snapshot]
+        for name in added:
+            module = modules[name]
             entry_point = name == MAIN_NAME or name.endswith("." + MAIN_NAME)
             if entry_point or (self._own is not None and self._own.owns_module(name, module)):
-                del sys.modules[name]
+                del modules[name]
                 _rebind_on_parent(name, module, _UNBOUND)
                 self.forgotten.append(name)
             else:
                 self.kept.append(name)
 
+    @staticmethod
+    def _put_back(name: str, module: Any) -> None:
+        replaced = sys.modules.get(name, None)
+        if replaced is not module:
+            sys.modules[name] = module
+            _rebind_on_parent(name, replaced, module)
+
     def diff(self, before: Any, after: Any) -> list[str]:
         lines = []
-        for name, module in before.items():
-            if name not in after:
-                lines.append(f"- {name}")
-            elif after[name] is not module:
-                lines.append(f"~ {name}: replaced by {_short(after[name])}")
-        added = sorted(name for name in after if name not in before)
+        added = _added_names(before, after)
+        if added is None:
+            for name, module in before.items():
+                if name not in after:
+                    lines.append(f"- {name}")
+                elif after[name] is not module:
+                    lines.append(f"~ {name}: replaced by {_short(after[name])}")
+            added = [name for name in after if name not in before]
         if added:
-            lines.append(f"+ {len(added)} new: {', '.join(added)}")
+            lines.append(f"+ {len(added)} new: {', '.join(sorted(added))}")
         return lines
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
         # New imports that stay are expected (libraries); only entries of before count.
+        if _added_names(outer, now) is not None:
+            return []
         return [
             line
             for line in self.diff(outer, {k: v for k, v in now.items() if k in outer})
             if not line.startswith("+")
         ]
+
+
+def _added_names(before: dict[str, Any], after: dict[str, Any]) -> list[str] | None:
+    """The names *after* adds to *before*, in order, if it keeps every entry of *before*.
+
+    None when an entry of *before* is missing or replaced in *after*. In C loops: new imports
+    are appended to ``sys.modules``, so they are usually the tail beyond ``len(before)``.
+    """
+    if not before.items() <= after.items():
+        return None
+    tail = list(itertools.islice(after, len(before), None))
+    if any(map(before.__contains__, tail)):
+        return list(itertools.filterfalse(before.__contains__, after))
+    return tail
 
 
 _UNBOUND: Final = object()

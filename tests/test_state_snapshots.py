@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
+import types
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from pytest_runmain._state import StateLeak
 from pytest_runmain._state_items import (
     Environ,
     FileDescriptors,
+    Modules,
     RunEnviron,
     SignalHandlers,
     Threads,
@@ -126,3 +129,37 @@ def test_a_thread_left_running_is_a_leak_and_the_running_one_is_not_listed() -> 
         stop.set()
         thread.join()
     assert item.unchanged(before, item.read())
+
+
+def test_modules_diff_finds_replaced_removed_and_new_entries_on_either_path() -> None:
+    item = Modules()
+    first, second, third = (types.ModuleType(name) for name in ("m1", "m2", "m3"))
+    before = {"m1": first, "m2": second}
+
+    assert item.diff(before, {**before, "m3": third}) == ["+ 1 new: m3"]
+    assert item.diff(before, {"m1": third, "m3": third}) == [
+        "~ m1: replaced by <module 'm3'>",
+        "- m2",
+        "+ 1 new: m3",
+    ]
+    # An entry removed and put back again comes last: still not new.
+    moved = {"m2": second, "m3": third, "m1": first}
+    assert item.diff(before, moved) == ["+ 1 new: m3"]
+    assert item.leak_diff(before, moved) == []
+    assert item.leak_diff(before, {"m1": first}) == ["- m2"]
+
+
+def test_modules_write_puts_replaced_entries_back_and_keeps_new_ones() -> None:
+    item = Modules()
+    outer = item.read()
+    original = sys.modules["json"]
+    stand_in = types.ModuleType("json")
+    sys.modules["json"] = stand_in
+    sys.modules["runmain_new_module"] = types.ModuleType("runmain_new_module")
+    try:
+        item.write(outer)
+        assert sys.modules["json"] is original
+        assert item.kept == ["runmain_new_module"]
+    finally:
+        sys.modules["json"] = original
+        sys.modules.pop("runmain_new_module", None)
