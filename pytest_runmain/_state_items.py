@@ -554,6 +554,11 @@ def _decode_value(value: Any) -> str:
     return decode(value) if decode is not None and not isinstance(value, str) else value  # type: ignore[no-any-return]
 
 
+def _encode_key(key: str) -> Any:
+    encode = getattr(os.environ, "encodekey", None)
+    return encode(key) if encode is not None else key
+
+
 def _changed_keys(before: dict[Any, Any], after: dict[Any, Any]) -> list[Any]:
     """Keys of *before* whose value differs in *after* or that it lacks, in C loops."""
     keys = list(before)
@@ -577,11 +582,7 @@ class RunEnviron(Mapping[str, str]):
             if value is None:
                 raise KeyError(key)
             return value
-        try:
-            encoded = os.environ.encodekey(key)
-        except AttributeError:
-            encoded = key
-        return _decode_value(self._raw[encoded])
+        return _decode_value(self._raw[_encode_key(key)])
 
     def _merged(self) -> dict[str, str]:
         env = {_decode_key(k): _decode_value(v) for k, v in self._raw.items()}
@@ -596,7 +597,10 @@ class RunEnviron(Mapping[str, str]):
         return iter(self._merged())
 
     def __len__(self) -> int:
-        return len(self._merged())
+        size = len(self._raw)
+        for key, value in self._overlay.items():
+            size += (value is not None) - (_encode_key(key) in self._raw)
+        return size
 
 
 def merged_environ(overlay: Mapping[str, str | None] | None) -> Mapping[str, str]:
@@ -854,19 +858,33 @@ def _fd_target(fd: int) -> str | None:
 
 
 _DECIMAL_SETTINGS: Final = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
+_decimal_settings: Final = operator.attrgetter(*_DECIMAL_SETTINGS)
+_DECIMAL_KEY: Final = "decimal.getcontext()"
 
 
-def _decimal_state(module: Any) -> dict[str, Any]:
+def _decimal_snapshot(module: Any) -> tuple[Any, ...]:
+    """This thread's context, its settings, and its traps and flags as they are, read once."""
     context = module.getcontext()
-    state: dict[str, Any] = {"decimal.getcontext()": Same(context)}
-    for name in _DECIMAL_SETTINGS:
-        state[f"decimal.getcontext().{name}"] = getattr(context, name)
-    for name in ("traps", "flags"):
-        signals = getattr(context, name)
-        state[f"decimal.getcontext().{name}"] = sorted(
-            k.__name__ for k, on in signals.items() if on
-        )
-    return state
+    return (
+        context,
+        _decimal_settings(context),
+        tuple(context.traps.items()),
+        tuple(context.flags.items()),
+    )
+
+
+def _readable(state: dict[str, Any]) -> dict[str, Any]:
+    """A library snapshot with its ``decimal`` entry spelled out setting by setting."""
+    if _DECIMAL_KEY not in state:
+        return state
+    readable = {k: v for k, v in state.items() if k != _DECIMAL_KEY}
+    context, settings, traps, flags = state[_DECIMAL_KEY]
+    readable[_DECIMAL_KEY] = Same(context)
+    for name, value in zip(_DECIMAL_SETTINGS, settings, strict=True):
+        readable[f"{_DECIMAL_KEY}.{name}"] = value
+    for name, signals in (("traps", traps), ("flags", flags)):
+        readable[f"{_DECIMAL_KEY}.{name}"] = sorted(k.__name__ for k, on in signals if on)
+    return readable
 
 
 @final
@@ -889,11 +907,16 @@ class LibraryState(StateItem):
         if "locale" in modules:
             state["locale.setlocale()"] = modules["locale"].setlocale(modules["locale"].LC_ALL)
         if "decimal" in modules:
-            state.update(_decimal_state(modules["decimal"]))
+            state[_DECIMAL_KEY] = _decimal_snapshot(modules["decimal"])
         return state
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return dict_diff(_readable(before), _readable(after))
 
     def write(self, snapshot: dict[str, Any]) -> None:
         now = self.read()
+        if now == snapshot:
+            return
         modules: dict[str, Any] = sys.modules
         changed = {k for k, v in snapshot.items() if now.get(k) != v}
         if "socket.getdefaulttimeout()" in changed:
@@ -903,17 +926,13 @@ class LibraryState(StateItem):
         if "locale.setlocale()" in changed:
             locale = modules["locale"]
             locale.setlocale(locale.LC_ALL, snapshot["locale.setlocale()"])
-        if any(key.startswith("decimal.") for key in changed):
-            decimal = modules["decimal"]
-            context = snapshot["decimal.getcontext()"].obj
-            for name in _DECIMAL_SETTINGS:
-                setattr(context, name, snapshot[f"decimal.getcontext().{name}"])
-            for name in ("traps", "flags"):
-                on = set(snapshot[f"decimal.getcontext().{name}"])
-                signals = getattr(context, name)
-                for key in signals:
-                    signals[key] = key.__name__ in on
-            decimal.setcontext(context)
+        if _DECIMAL_KEY in changed:
+            context, settings, traps, flags = snapshot[_DECIMAL_KEY]
+            for name, value in zip(_DECIMAL_SETTINGS, settings, strict=True):
+                setattr(context, name, value)
+            for name, signals in (("traps", traps), ("flags", flags)):
+                getattr(context, name).update(signals)
+            modules["decimal"].setcontext(context)
 
 
 @final
