@@ -10,6 +10,8 @@ interleaving of stdout and stderr behave as on a pipe. What reaches the sinks is
 adjacent writes to one stream as one entry, which gives the combined output in the order a
 shell's ``2>&1`` would show it; stdout's sink takes writes at C speed, so that an unbuffered
 stdout costs no more than a buffered one.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ loader gives is kept with the file's ``stat`` (size, modification time in nanose
 and is asked for again when any of them changes. Code whose compilation issued a warning
 (a ``SyntaxWarning`` for an invalid escape, say) is never kept, so that each run shows it as
 a new interpreter does. Programs' other modules go through the import system as usual.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ contract. The error class is a parameter, as in runpy: :mod:`pytest_runmain.comp
 
 Each statement that can raise into a traceback is written as runpy writes it, so that
 :mod:`pytest_runmain._exit` can map the frames of a failed lookup onto runpy's own frames.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

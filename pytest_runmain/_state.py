@@ -17,6 +17,8 @@ made where it says something changed.
 
 :class:`StateSnapshot` reads the same items without set-up, to check a block of the user's own
 code. Which items there are, in which order, is in :mod:`pytest_runmain._state_items`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

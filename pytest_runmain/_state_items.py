@@ -10,6 +10,8 @@ warnings machinery are in :mod:`pytest_runmain._logstate`.
 (:func:`run_items`), and so does :func:`~pytest_runmain.leaks.state_unchanged`
 (:func:`check_items`); the table of state in ``docs/isolation.md`` has its rows (a test
 compares them). Adding a piece of state is a class here, a row there and that row in the table.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
