@@ -319,10 +319,10 @@ def _add_targets_ini(parser: pytest.Parser) -> None:
 
 def parse_targets(lines: Iterable[str], where: str = INI_OPTION) -> list[Target]:
     """The targets spelled in *lines*; a bad or repeated line is a :class:`pytest.UsageError`."""
-    from pytest_runmain.targets import Target
-
     targets: list[Target] = []
     for number, line in enumerate(lines, start=1):
+        from pytest_runmain.targets import Target  # only where targets are declared
+
         try:
             target = Target.parse(line)
         except (TypeError, ValueError) as exc:

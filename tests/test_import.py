@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import pytest_runmain
 
 PACKAGE = Path(pytest_runmain.__file__).parent
@@ -36,3 +38,16 @@ def test_no_module_asks_pytest_to_rewrite_its_assertions() -> None:
     for path in sorted(PACKAGE.glob("*.py")):
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
         assert "PYTEST_DONT_REWRITE" in docstring, path.name
+
+
+def test_a_session_without_runs_does_not_import_the_machinery(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_nothing_imported():
+            assert "pytest_runmain.runner" not in sys.modules
+            assert "pytest_runmain._state_items" not in sys.modules
+        """
+    )
+    pytester.runpytest_subprocess("-p", "runmain").assert_outcomes(passed=1)
