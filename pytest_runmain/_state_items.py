@@ -389,10 +389,32 @@ def _rebind_on_parent(name: str, old: object, new: object) -> None:
 
 
 _STREAM_NAMES: Final = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+_streams: Final = operator.attrgetter(*_STREAM_NAMES)
+
+
+def _identical(before: tuple[Any, ...], after: tuple[Any, ...]) -> bool:
+    """Whether two tuples hold the same objects, compared by identity in a C loop."""
+    return len(before) == len(after) and all(map(operator.is_, before, after))
+
+
+class _Objects(StateItem):
+    """Objects read as one tuple, in the order of :attr:`keys`, compared by identity."""
+
+    #: The names of the objects in reports, in the order of the snapshot.
+    keys: tuple[str, ...] = ()
+
+    def unchanged(self, before: Any, after: Any) -> bool:
+        return _identical(before, after)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return dict_diff(
+            dict(zip(self.keys, map(Same, before), strict=True)),
+            dict(zip(self.keys, map(Same, after), strict=True)),
+        )
 
 
 @final
-class StdStreams(StateItem):
+class StdStreams(_Objects):
     """The run's streams in ``sys.stdin/stdout/stderr`` and in ``sys.__stdin__`` and co.
 
     The dunder names are set too: under the real interpreter they are the same pipes, and a
@@ -400,32 +422,38 @@ class StdStreams(StateItem):
     """
 
     name = "sys.stdin, sys.stdout, sys.stderr"
+    keys = _STREAM_NAMES
 
     def __init__(self, streams: tuple[TextIO, TextIO, TextIO] | None = None) -> None:
         self._run_streams = dict(zip(_STREAM_NAMES, streams * 2, strict=True)) if streams else {}
 
-    def read(self) -> dict[str, Same[Any]]:
-        return {name: Same(getattr(sys, name)) for name in _STREAM_NAMES}
+    def read(self) -> tuple[Any, ...]:
+        return _streams(sys)
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
-        for name, same in snapshot.items():
-            setattr(sys, name, same.obj)
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        for name, stream in zip(_STREAM_NAMES, snapshot, strict=True):
+            setattr(sys, name, stream)
 
     def setup(self) -> None:
         for name, stream in self._run_streams.items():
             setattr(sys, name, stream)
 
     def diff(self, before: Any, after: Any) -> list[str]:
-        return [f"~ sys.{k}: replaced by {after[k]!r}" for k in before if after[k] != before[k]]
+        return [
+            f"~ sys.{name}: replaced by {Same(new)!r}"
+            for name, old, new in zip(_STREAM_NAMES, before, after, strict=True)
+            if new is not old
+        ]
 
 
 #: Hooks a fresh interpreter has at their defaults, which pytest replaces during a test.
 _DEFAULT_HOOKS: Final = ("excepthook", "displayhook", "unraisablehook")
 _HOOK_NAMES: Final = (*_DEFAULT_HOOKS, "breakpointhook")
+_hooks: Final = operator.attrgetter(*_HOOK_NAMES)
 
 
 @final
-class SysHooks(StateItem):
+class SysHooks(_Objects):
     """``sys`` and ``threading`` hooks, at the interpreter's defaults during a run.
 
     pytest collects unraisable and thread exceptions through its own hooks (and turns them into
@@ -434,19 +462,18 @@ class SysHooks(StateItem):
     """
 
     name = "sys hooks"
+    keys = (*(f"sys.{name}" for name in _HOOK_NAMES), "threading.excepthook")
 
     def __init__(self, *, defaults: bool = False) -> None:
         self._defaults = defaults
 
-    def read(self) -> dict[str, Same[Any]]:
-        hooks = {f"sys.{name}": Same(getattr(sys, name)) for name in _HOOK_NAMES}
-        hooks["threading.excepthook"] = Same(threading.excepthook)
-        return hooks
+    def read(self) -> tuple[Any, ...]:
+        return (*_hooks(sys), threading.excepthook)
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
-        for name in _HOOK_NAMES:
-            setattr(sys, name, snapshot[f"sys.{name}"].obj)
-        threading.excepthook = snapshot["threading.excepthook"].obj
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        for name, hook in zip(_HOOK_NAMES, snapshot, strict=False):
+            setattr(sys, name, hook)
+        threading.excepthook = snapshot[-1]
 
     def setup(self) -> None:
         if self._defaults:
@@ -499,29 +526,21 @@ class MainThreadDaemon(StateItem):
 
 
 @final
-class TraceFunctions(StateItem):
+class TraceFunctions(_Objects):
     """Trace and profile functions (coverage measures through ``sys.settrace``)."""
 
     name = "trace and profile functions"
+    keys = ("sys.gettrace()", "sys.getprofile()", "threading.gettrace()", "threading.getprofile()")
 
-    def read(self) -> dict[str, Same[Any]]:
-        return {
-            "sys.gettrace()": Same(sys.gettrace()),
-            "sys.getprofile()": Same(sys.getprofile()),
-            "threading.gettrace()": Same(threading.gettrace()),
-            "threading.getprofile()": Same(threading.getprofile()),
-        }
+    def read(self) -> tuple[Any, ...]:
+        return sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile()
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
+    def write(self, snapshot: tuple[Any, ...]) -> None:
         now = self.read()
-        if now["sys.gettrace()"] != snapshot["sys.gettrace()"]:
-            sys.settrace(snapshot["sys.gettrace()"].obj)
-        if now["sys.getprofile()"] != snapshot["sys.getprofile()"]:
-            sys.setprofile(snapshot["sys.getprofile()"].obj)
-        if now["threading.gettrace()"] != snapshot["threading.gettrace()"]:
-            threading.settrace(snapshot["threading.gettrace()"].obj)
-        if now["threading.getprofile()"] != snapshot["threading.getprofile()"]:
-            threading.setprofile(snapshot["threading.getprofile()"].obj)
+        setters = (sys.settrace, sys.setprofile, threading.settrace, threading.setprofile)
+        for setter, function, current in zip(setters, snapshot, now, strict=True):
+            if current is not function:
+                setter(function)
 
 
 @final
