@@ -301,6 +301,28 @@ def stdio_encoding(env: Mapping[str, str]) -> tuple[str, str]:
     ``strict`` in any other. Names are the codec's canonical name, as the interpreter reports
     them (``utf-8``, ``iso8859-1``, ``ascii``).
     """
+    return _stdio_encoding(tuple(env.get(name) for name in _ENCODING_VARIABLES))
+
+
+#: The variables :func:`stdio_encoding` reads.
+_ENCODING_VARIABLES: Final = (
+    "PYTHONIOENCODING",
+    "PYTHONUTF8",
+    "PYTHONCOERCECLOCALE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LANG",
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _stdio_encoding(values: tuple[str | None, ...]) -> tuple[str, str]:
+    """:func:`stdio_encoding` of the values of :data:`_ENCODING_VARIABLES`, once per values."""
+    env = {
+        name: value
+        for name, value in zip(_ENCODING_VARIABLES, values, strict=True)
+        if value is not None
+    }
     io_encoding, _, io_errors = env.get("PYTHONIOENCODING", "").partition(":")
     name, codeset = _interpreter_locale(env)
     legacy = name in _LEGACY_LOCALES
