@@ -889,8 +889,8 @@ def _decimal_snapshot(module: Any) -> tuple[Any, ...]:
     return (
         context,
         _decimal_settings(context),
-        tuple(context.traps.items()),
-        tuple(context.flags.items()),
+        context.traps.copy(),  # a dict, copied in C (iterating the mapping is Python code)
+        context.flags.copy(),
     )
 
 
@@ -904,7 +904,7 @@ def _readable(state: dict[str, Any]) -> dict[str, Any]:
     for name, value in zip(_DECIMAL_SETTINGS, settings, strict=True):
         readable[f"{_DECIMAL_KEY}.{name}"] = value
     for name, signals in (("traps", traps), ("flags", flags)):
-        readable[f"{_DECIMAL_KEY}.{name}"] = sorted(k.__name__ for k, on in signals if on)
+        readable[f"{_DECIMAL_KEY}.{name}"] = sorted(k.__name__ for k, on in signals.items() if on)
     return readable
 
 
