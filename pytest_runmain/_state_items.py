@@ -303,7 +303,7 @@ class Modules(StateItem):
         for name in (MAIN_NAME, *self._set_aside):
             if name in snapshot:
                 self._put_back(name, snapshot[name])
-        added = _added_names(snapshot, modules.copy())
+        added = _added_names(snapshot, modules)  # C loops: no import can run in between
         if added is None:
             for name, module in snapshot.items():
                 self._put_back(name, module)
