@@ -6,7 +6,8 @@ it was compiled from, and is used again only for the same bytes; the code a ``-m
 loader gives is kept with the file's ``stat`` (size, modification time in nanoseconds, inode),
 and is asked for again when any of them changes. Code whose compilation issued a warning
 (a ``SyntaxWarning`` for an invalid escape, say) is never kept, so that each run shows it as
-a new interpreter does. Programs' other modules go through the import system as usual.
+a new interpreter does. The code of the :data:`MAX_KEPT` files used last is kept. Programs'
+other modules go through the import system as usual.
 
 PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
@@ -20,10 +21,14 @@ from collections.abc import Callable, Iterator
 from types import CodeType
 from typing import Any, Final
 
-__all__ = ["cached_code", "clear", "file_key"]
+__all__ = ["MAX_KEPT", "cached_code", "clear", "file_key"]
 
-#: path -> (what the code was made from, the code or None when making it warned).
+#: path -> (what the code was made from, the code or None when making it warned), the most
+#: recently used last.
 _CODE: Final[dict[str, tuple[object, CodeType | None]]] = {}
+#: How many files' code is kept: a suite that runs many scripts of its own (one per temporary
+#: directory, say) does not keep them all.
+MAX_KEPT: Final = 256
 
 
 def file_key(path: str) -> object:
@@ -39,9 +44,12 @@ def cached_code(path: str, key: object, make: Callable[[], CodeType]) -> CodeTyp
     kept and returned. None means the caller must make the code itself, under the run's own
     warning filters: making it warned or raised, now or the first time, and does so each time.
     """
-    kept = _CODE.get(path)
+    kept = _CODE.pop(path, None)
     if kept is not None and kept[0] == key:
+        _CODE[path] = kept
         return kept[1]
+    while len(_CODE) >= MAX_KEPT:
+        del _CODE[next(iter(_CODE))]
     try:
         with _warnings_recorded() as caught:
             code = make()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import CodeType
 
-from pytest_runmain import Runner
+from pytest_runmain import Runner, _codecache
 
 WARNS = "x = 1\nprint(x is 1)\n"  # SyntaxWarning: "is" with a literal
 
@@ -41,3 +43,21 @@ def test_a_compile_warning_shows_at_every_run(tmp_path: Path) -> None:
     runner = Runner()
     for _ in range(3):
         assert 'SyntaxWarning: "is" with ' in runner.run_path(script).stderr
+
+
+def test_only_the_files_used_last_are_kept() -> None:
+    made: list[str] = []
+
+    def make(name: str) -> Callable[[], CodeType]:
+        return lambda: made.append(name) or compile("", name, "exec")  # type: ignore[func-returns-value]
+
+    _codecache.clear()
+    try:
+        for i in range(_codecache.MAX_KEPT + 1):
+            _codecache.cached_code(f"f{i}", b"", make(f"f{i}"))
+        _codecache.cached_code("f1", b"", make("f1"))  # kept, and now the most recent
+        _codecache.cached_code("f0", b"", make("f0"))  # the oldest: made again
+    finally:
+        _codecache.clear()
+    assert made.count("f1") == 1
+    assert made.count("f0") == 2
