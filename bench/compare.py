@@ -4,10 +4,11 @@ Prints Markdown tables for the current interpreter, every figure measured in thi
 run so that the ratios hold on a noisy machine:
 
 1. CPU time per run of five small programs, run bare with :mod:`runpy` (the cheapest unchecked
-   in-process run), with :class:`pytest_runmain.Runner` by default and with ``isolation='off'``,
-   ``capture='fd'`` and ``mode='subprocess'``, with :func:`subprocess.run`, with
-   pytest-console-scripts in-process and in a subprocess, and with click's ``CliRunner`` (on
-   the click program only); each with its ratio to bare runpy.
+   in-process run), with :class:`pytest_runmain.Runner` by default (the code cache warm, as
+   from the second run of a program on), with the code cache emptied before each run (as a
+   first run), with ``isolation='off'``, ``capture='fd'`` and ``mode='subprocess'``, with
+   :func:`subprocess.run`, with pytest-console-scripts in-process and in a subprocess, and
+   with click's ``CliRunner`` (on the click program only); each with its ratio to bare runpy.
 2. Scaling: the default run's CPU time with many extra modules, environment variables, idle
    threads and open file descriptors, as a ratio to the same run without them.
 3. Import time: ``python -X importtime -c "import pytest_runmain.plugin"`` (the interpreter's
@@ -231,6 +232,19 @@ def runmain(**options: Any) -> Callable[[Program, Path], Call]:
     return column
 
 
+def runmain_uncached(program: Program, workdir: Path) -> Call:
+    """The default run with the session's code cache emptied first: what the first run costs."""
+    from pytest_runmain import _codecache
+
+    call = runmain()(program, workdir)
+
+    def uncached() -> Outcome:
+        _codecache.clear()
+        return call()
+
+    return uncached
+
+
 def command_line(program: Program) -> list[str]:
     if program.kind == "module":
         return [sys.executable, "-m", program.target, *program.args]
@@ -299,6 +313,7 @@ def click_runner(program: Program, workdir: Path) -> Call:
 COLUMNS: Final[tuple[tuple[str, Callable[[Program, Path], Call], bool], ...]] = (
     ("bare runpy", bare_runpy, True),
     ("run (default)", runmain(), True),
+    ("run, code cache emptied", runmain_uncached, True),
     ("`isolation='off'`", runmain(isolation="off"), True),
     ("`capture='fd'`", runmain(capture="fd"), True),
     ("`mode='subprocess'`", runmain(mode="subprocess"), True),

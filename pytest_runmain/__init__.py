@@ -5,23 +5,64 @@ get its exit status, output, globals and uncaught exception: the ``run_module`` 
 ``run_path`` fixtures, or a :class:`Runner` outside pytest. After each run the interpreter state
 is put back and checked (:mod:`pytest_runmain.leaks`). :mod:`pytest_runmain.compat` has
 drop-in replacements for :func:`runpy.run_module` and :func:`runpy.run_path`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
 
-from pytest_runmain._locate import TargetError
-from pytest_runmain._options import OptionError, RunRequest
-from pytest_runmain._state import StateChange, StateLeak
-from pytest_runmain.leaks import (
-    RunmainLeakWarning,
-    StateChangedError,
-    StateLeakError,
-    state_unchanged,
-)
-from pytest_runmain.modes import ModeMismatchError
-from pytest_runmain.result import RunFailed, RunResult
-from pytest_runmain.runner import RunModule, Runner, RunPath
-from pytest_runmain.targets import Target
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_runmain._locate import TargetError
+    from pytest_runmain._options import OptionError, RunRequest
+    from pytest_runmain._state import StateChange, StateLeak
+    from pytest_runmain.leaks import (
+        RunmainLeakWarning,
+        StateChangedError,
+        StateLeakError,
+        state_unchanged,
+    )
+    from pytest_runmain.modes import ModeMismatchError
+    from pytest_runmain.result import RunFailed, RunResult
+    from pytest_runmain.runner import RunModule, Runner, RunPath
+    from pytest_runmain.targets import Target
+
+#: Where each public name lives: imported at its first use, so that importing the plugin in a
+#: session without runs does not import the machinery.
+_HOMES = {
+    "ModeMismatchError": "pytest_runmain.modes",
+    "OptionError": "pytest_runmain._options",
+    "RunFailed": "pytest_runmain.result",
+    "RunModule": "pytest_runmain.runner",
+    "RunPath": "pytest_runmain.runner",
+    "RunRequest": "pytest_runmain._options",
+    "RunResult": "pytest_runmain.result",
+    "RunmainLeakWarning": "pytest_runmain.leaks",
+    "Runner": "pytest_runmain.runner",
+    "StateChange": "pytest_runmain._state",
+    "StateChangedError": "pytest_runmain.leaks",
+    "StateLeak": "pytest_runmain._state",
+    "StateLeakError": "pytest_runmain.leaks",
+    "Target": "pytest_runmain.targets",
+    "TargetError": "pytest_runmain._locate",
+    "state_unchanged": "pytest_runmain.leaks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __version__ = "0.1.0.dev0"
 

@@ -6,6 +6,8 @@ own code (decided by the caller's ``owns`` predicate on the registering frame) i
 and called at the end of the run, last registered first. Registrations made by libraries that
 stay imported after the run go to the real ``atexit``: they must run once, at the real exit,
 not early (``logging.shutdown`` would close pytest's handlers).
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ the program, the state items of :mod:`pytest_runmain._state_items` put the inter
 A run goes through three steps, each a method of :class:`_InProcessRun`: set-up (streams,
 state items, locating the target), execution (the program's code, with ``os._exit`` and the
 time limit watched), and ending (as the interpreter ends, or as a hard exit or a timeout does).
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

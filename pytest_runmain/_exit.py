@@ -6,6 +6,8 @@ OS keeps the low 8 bits; any other object is printed. An uncaught exception goes
 starts with runpy's own frames (``<frozen runpy>`` from 3.11). :func:`report_ending` writes the
 same text to the run's stderr: frames of pytest-runmain are taken out, and the frames of
 functions that stand for a runpy function are shown as runpy's, at runpy's line numbers.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ the program's code has unwound. ``os._exit`` from a thread that was running befo
 A forked child (``os.fork()``, multiprocessing's fork start method) gets the real ``os._exit``,
 and a child that comes back out of the run without exiting is ended by
 :func:`exit_forked_child` rather than going on to run the rest of the test session.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ contract. The error class is a parameter, as in runpy: :mod:`pytest_runmain.comp
 
 Each statement that can raise into a traceback is written as runpy writes it, so that
 :mod:`pytest_runmain._exit` can map the frames of a failed lookup onto runpy's own frames.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from importlib.machinery import ModuleSpec, SourceFileLoader, SourcelessFileLoad
 from types import CodeType
 from typing import Any, Final, final
 
+from pytest_runmain._codecache import cached_code, file_key
 from pytest_runmain._runpy_source import runpy_source
 
 __all__ = [
@@ -118,12 +121,27 @@ def find_module_code(mod_name: str, error: type[Exception] = ImportError) -> Mod
     if loader is None:
         raise error(f"{mod_name!r} is a namespace package and cannot be executed")
     try:
-        code = loader.get_code(mod_name)  # type: ignore[attr-defined]
+        code = _kept_code(mod_name, spec)
+        if code is None:
+            code = loader.get_code(mod_name)  # type: ignore[attr-defined]
     except ImportError as e:
         raise error(format(e)) from e
     if code is None:
         raise error(f"No code object available for {mod_name}")
     return ModuleCode(mod_name, spec, code)
+
+
+def _kept_code(mod_name: str, spec: ModuleSpec) -> CodeType | None:
+    """The loader's code for *mod_name* if kept for the session (or kept now), else None."""
+    loader: Any = spec.loader
+    origin = spec.origin
+    if type(loader) not in (SourceFileLoader, SourcelessFileLoader) or not origin:
+        return None
+    try:
+        key = file_key(origin)
+    except OSError:
+        return None
+    return cached_code(origin, key, lambda: loader.get_code(mod_name))
 
 
 #: The ``__warningregistry__`` of the warnings issued in runpy's name.
@@ -221,7 +239,14 @@ class MainScript:
         }
 
     def load_code(self) -> CodeType:
-        """Compile or unmarshal the file; a ``SyntaxError`` here is the program's own error."""
+        """Compile or unmarshal the file; a ``SyntaxError`` here is the program's own error.
+
+        Compiled once per session for the same bytes (see :mod:`pytest_runmain._codecache`).
+        """
+        code = cached_code(self.path, self.data, self._make_code)
+        return code if code is not None else self._make_code()
+
+    def _make_code(self) -> CodeType:
         if self.compiled:
             code = marshal.loads(self.data[_PYC_HEADER_SIZE:])
             if not isinstance(code, CodeType):

@@ -3,6 +3,8 @@
 Under pytest the root logger holds pytest's capture handlers and the warnings machinery
 records instead of printing. A program under the real command line has neither: its
 ``logging.basicConfig()`` configures the root logger, its warnings go to its stderr.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ markers on the module, the class and the function, and the keyword arguments of 
 layer is a plain dict of the options it sets; :func:`merge_layers` folds them: the highest layer
 that sets a key wins, except ``env``, which merges key by key. The program's arguments come
 from the call when it gives any, else from the closest marker that has positional arguments.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ function with a wrapper that records what the program did (:class:`_Intercepts`)
 write puts the original back and undoes what was recorded. Everything here calls functions
 taken when this module was imported, so that a program patching ``os`` or ``signal`` fools
 neither the reads nor the writes.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

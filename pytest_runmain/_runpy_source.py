@@ -5,6 +5,8 @@ The real ``python -m`` shows runpy's frames above the program's (``<frozen runpy
 from runpy's module. To say the same, pytest-runmain needs runpy's filename as shown, and the
 line of a given statement in a given runpy function. It reads runpy's source text for that
 (never imports or calls runpy), once per process.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

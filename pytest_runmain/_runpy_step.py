@@ -5,6 +5,8 @@ by :mod:`pytest_runmain.compat`; :func:`run_as_main` is runpy's ``_run_module_as
 ``python -m``, a directory and a zip file go through. Their frames are filed as runpy's (see
 :mod:`pytest_runmain._runpy_source`), so tracebacks read as under the real command line; the
 statements of :func:`run_as_main` are matched to runpy's by :mod:`pytest_runmain._exit`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

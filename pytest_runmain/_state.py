@@ -6,13 +6,19 @@ snapshot (identities and shallow copies), *write* one back, *set up* what a run 
 a list of items around a run, like :class:`contextlib.ExitStack` drives context managers:
 
 1. ``enter(item)``: read the outer state, set up the run's, read the state the program starts
-   with;
-2. ``finish()``: read the state the program ended with: the program's changes;
+   with (the outer state itself when the set-up changed nothing);
+2. ``finish()``: read the state the program ended with: the program's changes (only for the
+   items that report them);
 3. ``close()``: write the outer state back, last item first, then read again: what differs
    from the outer state now could not be restored and is a leak.
 
+Snapshots are compared with the item's cheap :meth:`StateItem.unchanged` first; a diff is only
+made where it says something changed.
+
 :class:`StateSnapshot` reads the same items without set-up, to check a block of the user's own
 code. Which items there are, in which order, is in :mod:`pytest_runmain._state_items`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
@@ -115,8 +121,22 @@ class StateItem:
         """Put the state of *snapshot* back."""
         raise NotImplementedError
 
-    def setup(self) -> None:
-        """Set what the run must see (nothing by default)."""
+    def setup(self) -> bool | None:
+        """Set what the run must see (nothing by default).
+
+        Returning False says nothing was set: the state the program starts with is then the
+        outer state, which is not read again.
+        """
+        return False
+
+    def unchanged(self, before: Any, after: Any) -> bool:
+        """Whether two snapshots are the same state, told cheaply: ``before == after``.
+
+        Diffs are only made, and :meth:`leaks` only asked, when it is false. An item may
+        answer False for equal snapshots (the diff then finds nothing), never True for
+        different ones.
+        """
+        return bool(before == after)
 
     def diff(self, before: Any, after: Any) -> list[str]:
         """Readable lines saying how *after* differs from *before*."""
@@ -193,30 +213,37 @@ class StateStack:
     changes: dict[str, list[str]] = field(default_factory=dict)
     #: What could not be restored, after :meth:`close`.
     leaks: list[StateLeak] = field(default_factory=list)
+    _finished: bool = False
     _closed: bool = False
 
     def enter(self, item: StateItem) -> None:
         """Save *item*'s outer state, set up the run's, and note what the program starts with."""
         entry = _Entry(item, item.read())
         self._entries.append(entry)
-        item.setup()
-        entry.start = item.read()
+        entry.start = entry.outer if item.setup() is False else item.read()
 
     def finish(self) -> None:
-        """Note the state the program ended with; its changes go to :attr:`changes`."""
+        """Note the state the program ended with; its changes go to :attr:`changes`.
+
+        Only items that report changes are read: the others' end state is never compared.
+        """
+        self._finished = True
         for entry in self._entries:
-            entry.end = entry.item.read()
-            if entry.item.reports_changes and entry.end != entry.start:
-                lines = entry.item.diff(entry.start, entry.end)
+            item = entry.item
+            if not item.reports_changes:
+                continue
+            entry.end = item.read()
+            if not item.unchanged(entry.start, entry.end):
+                lines = item.diff(entry.start, entry.end)
                 if lines:
-                    self.changes[entry.item.name] = lines
+                    self.changes[item.name] = lines
 
     def close(self) -> None:
         """Put every item back, last entered first, then check what is still different."""
         if self._closed:
             return
         self._closed = True
-        if self._entries and self._entries[0].end is _MISSING:
+        if not self._finished:
             self.finish()
         failures: dict[str, str] = {}
         for entry in reversed(self._entries):
@@ -226,9 +253,12 @@ class StateStack:
                 except Exception as exc:  # reported as a leak below; the others still restore
                     failures[entry.item.name] = f"! restoring failed: {type(exc).__name__}: {exc}"
         for entry in self._entries:
-            if entry.item.name in failures:
-                self.leaks.append(StateLeak(entry.item.name, (failures[entry.item.name],)))
-            self.leaks.extend(entry.item.leaks(entry.outer, entry.item.read()))
+            item = entry.item
+            if item.name in failures:
+                self.leaks.append(StateLeak(item.name, (failures[item.name],)))
+            now = item.read()
+            if not item.unchanged(entry.outer, now):
+                self.leaks.extend(item.leaks(entry.outer, now))
 
     def state_changes(self) -> dict[str, StateChange]:
         """The program's changes, each with whether it was put back."""
@@ -261,5 +291,7 @@ class StateSnapshot:
         """What differs from the snapshot now, item by item."""
         found = []
         for item, before in zip(self._items, self._before, strict=True):
-            found.extend(item.leaks(before, item.read()))
+            now = item.read()
+            if not item.unchanged(before, now):
+                found.extend(item.leaks(before, now))
         return found

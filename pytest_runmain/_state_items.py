@@ -10,6 +10,8 @@ warnings machinery are in :mod:`pytest_runmain._logstate`.
 (:func:`run_items`), and so does :func:`~pytest_runmain.leaks.state_unchanged`
 (:func:`check_items`); the table of state in ``docs/isolation.md`` has its rows (a test
 compares them). Adding a piece of state is a class here, a row there and that row in the table.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import functools
 import gc
 import importlib.machinery
 import itertools
+import operator
 import os
 import signal
 import site
@@ -26,7 +29,7 @@ import sys
 import sysconfig
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
@@ -57,6 +60,7 @@ __all__ = [
     "OwnCode",
     "RecursionLimit",
     "RunContext",
+    "RunEnviron",
     "SignalHandlers",
     "StateItemSpec",
     "StdStreams",
@@ -115,9 +119,11 @@ class SysArgv(_SysList):
     def __init__(self, argv: list[str] | None = None) -> None:
         self._run_argv = argv
 
-    def setup(self) -> None:
-        if self._run_argv is not None:
-            sys.argv = self._run_argv
+    def setup(self) -> bool:
+        if self._run_argv is None:
+            return False
+        sys.argv = self._run_argv
+        return True
 
 
 @final
@@ -130,9 +136,11 @@ class SysPath(_SysList):
     def __init__(self, first_entry: str | None = None) -> None:
         self._first_entry = first_entry
 
-    def setup(self) -> None:
-        if self._first_entry is not None:
-            sys.path.insert(0, self._first_entry)
+    def setup(self) -> bool:
+        if self._first_entry is None:
+            return False
+        sys.path.insert(0, self._first_entry)
+        return True
 
 
 def _short(value: object) -> str:
@@ -176,9 +184,12 @@ class ImportSystem(StateItem):
         path_hooks.obj[:] = path_hooks_contents
         sys.path_hooks = path_hooks.obj
 
-    def setup(self) -> None:
-        if self._hide_pytest_hook:
-            sys.meta_path[:] = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
+    def setup(self) -> bool:
+        kept = [f for f in sys.meta_path if not _is_pytest_import_hook(f)]
+        if not self._hide_pytest_hook or len(kept) == len(sys.meta_path):
+            return False
+        sys.meta_path[:] = kept
+        return True
 
     def diff(self, before: Any, after: Any) -> list[str]:
         return sequence_diff(before[1], after[1]) + sequence_diff(before[3], after[3])
@@ -296,7 +307,7 @@ class Modules(StateItem):
 
     def read(self) -> dict[str, Any]:
         # Modules compare by identity (ModuleType has no __eq__): a plain copy is enough.
-        return dict(sys.modules)
+        return sys.modules.copy()
 
     def setup(self) -> None:
         if self._main is not None:
@@ -308,40 +319,70 @@ class Modules(StateItem):
                 sys.modules.pop(name, None)
 
     def write(self, snapshot: dict[str, Any]) -> None:
-        for name, module in snapshot.items():
-            replaced = sys.modules.get(name, None)
-            if replaced is not module:
-                sys.modules[name] = module
-                _rebind_on_parent(name, replaced, module)
-        for name in [n for n in sys.modules if n not in snapshot]:
-            module = sys.modules[name]
+        modules = sys.modules
+        # What set-up replaced first: then, usually, only new imports differ.
+        for name in (MAIN_NAME, *self._set_aside):
+            if name in snapshot:
+                self._put_back(name, snapshot[name])
+        added = _added_names(snapshot, modules)  # C loops: no import can run in between
+        if added is None:
+            for name, module in snapshot.items():
+                self._put_back(name, module)
+            added = [n for n in modules if n not in snapshot]
+        for name in added:
+            module = modules[name]
             entry_point = name == MAIN_NAME or name.endswith("." + MAIN_NAME)
             if entry_point or (self._own is not None and self._own.owns_module(name, module)):
-                del sys.modules[name]
+                del modules[name]
                 _rebind_on_parent(name, module, _UNBOUND)
                 self.forgotten.append(name)
             else:
                 self.kept.append(name)
 
+    @staticmethod
+    def _put_back(name: str, module: Any) -> None:
+        replaced = sys.modules.get(name, None)
+        if replaced is not module:
+            sys.modules[name] = module
+            _rebind_on_parent(name, replaced, module)
+
     def diff(self, before: Any, after: Any) -> list[str]:
         lines = []
-        for name, module in before.items():
-            if name not in after:
-                lines.append(f"- {name}")
-            elif after[name] is not module:
-                lines.append(f"~ {name}: replaced by {_short(after[name])}")
-        added = sorted(name for name in after if name not in before)
+        added = _added_names(before, after)
+        if added is None:
+            for name, module in before.items():
+                if name not in after:
+                    lines.append(f"- {name}")
+                elif after[name] is not module:
+                    lines.append(f"~ {name}: replaced by {_short(after[name])}")
+            added = [name for name in after if name not in before]
         if added:
-            lines.append(f"+ {len(added)} new: {', '.join(added)}")
+            lines.append(f"+ {len(added)} new: {', '.join(sorted(added))}")
         return lines
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
         # New imports that stay are expected (libraries); only entries of before count.
+        if _added_names(outer, now) is not None:
+            return []
         return [
             line
             for line in self.diff(outer, {k: v for k, v in now.items() if k in outer})
             if not line.startswith("+")
         ]
+
+
+def _added_names(before: dict[str, Any], after: dict[str, Any]) -> list[str] | None:
+    """The names *after* adds to *before*, in order, if it keeps every entry of *before*.
+
+    None when an entry of *before* is missing or replaced in *after*. In C loops: new imports
+    are appended to ``sys.modules``, so they are usually the tail beyond ``len(before)``.
+    """
+    if not before.items() <= after.items():
+        return None
+    tail = list(itertools.islice(after, len(before), None))
+    if any(map(before.__contains__, tail)):
+        return list(itertools.filterfalse(before.__contains__, after))
+    return tail
 
 
 _UNBOUND: Final = object()
@@ -369,10 +410,32 @@ def _rebind_on_parent(name: str, old: object, new: object) -> None:
 
 
 _STREAM_NAMES: Final = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+_streams: Final = operator.attrgetter(*_STREAM_NAMES)
+
+
+def _identical(before: tuple[Any, ...], after: tuple[Any, ...]) -> bool:
+    """Whether two tuples hold the same objects, compared by identity in a C loop."""
+    return len(before) == len(after) and all(map(operator.is_, before, after))
+
+
+class _Objects(StateItem):
+    """Objects read as one tuple, in the order of :attr:`keys`, compared by identity."""
+
+    #: The names of the objects in reports, in the order of the snapshot.
+    keys: tuple[str, ...] = ()
+
+    def unchanged(self, before: Any, after: Any) -> bool:
+        return _identical(before, after)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return dict_diff(
+            dict(zip(self.keys, map(Same, before), strict=True)),
+            dict(zip(self.keys, map(Same, after), strict=True)),
+        )
 
 
 @final
-class StdStreams(StateItem):
+class StdStreams(_Objects):
     """The run's streams in ``sys.stdin/stdout/stderr`` and in ``sys.__stdin__`` and co.
 
     The dunder names are set too: under the real interpreter they are the same pipes, and a
@@ -380,32 +443,38 @@ class StdStreams(StateItem):
     """
 
     name = "sys.stdin, sys.stdout, sys.stderr"
+    keys = _STREAM_NAMES
 
     def __init__(self, streams: tuple[TextIO, TextIO, TextIO] | None = None) -> None:
         self._run_streams = dict(zip(_STREAM_NAMES, streams * 2, strict=True)) if streams else {}
 
-    def read(self) -> dict[str, Same[Any]]:
-        return {name: Same(getattr(sys, name)) for name in _STREAM_NAMES}
+    def read(self) -> tuple[Any, ...]:
+        return _streams(sys)
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
-        for name, same in snapshot.items():
-            setattr(sys, name, same.obj)
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        for name, stream in zip(_STREAM_NAMES, snapshot, strict=True):
+            setattr(sys, name, stream)
 
     def setup(self) -> None:
         for name, stream in self._run_streams.items():
             setattr(sys, name, stream)
 
     def diff(self, before: Any, after: Any) -> list[str]:
-        return [f"~ sys.{k}: replaced by {after[k]!r}" for k in before if after[k] != before[k]]
+        return [
+            f"~ sys.{name}: replaced by {Same(new)!r}"
+            for name, old, new in zip(_STREAM_NAMES, before, after, strict=True)
+            if new is not old
+        ]
 
 
 #: Hooks a fresh interpreter has at their defaults, which pytest replaces during a test.
 _DEFAULT_HOOKS: Final = ("excepthook", "displayhook", "unraisablehook")
 _HOOK_NAMES: Final = (*_DEFAULT_HOOKS, "breakpointhook")
+_hooks: Final = operator.attrgetter(*_HOOK_NAMES)
 
 
 @final
-class SysHooks(StateItem):
+class SysHooks(_Objects):
     """``sys`` and ``threading`` hooks, at the interpreter's defaults during a run.
 
     pytest collects unraisable and thread exceptions through its own hooks (and turns them into
@@ -414,19 +483,18 @@ class SysHooks(StateItem):
     """
 
     name = "sys hooks"
+    keys = (*(f"sys.{name}" for name in _HOOK_NAMES), "threading.excepthook")
 
     def __init__(self, *, defaults: bool = False) -> None:
         self._defaults = defaults
 
-    def read(self) -> dict[str, Same[Any]]:
-        hooks = {f"sys.{name}": Same(getattr(sys, name)) for name in _HOOK_NAMES}
-        hooks["threading.excepthook"] = Same(threading.excepthook)
-        return hooks
+    def read(self) -> tuple[Any, ...]:
+        return (*_hooks(sys), threading.excepthook)
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
-        for name in _HOOK_NAMES:
-            setattr(sys, name, snapshot[f"sys.{name}"].obj)
-        threading.excepthook = snapshot["threading.excepthook"].obj
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        for name, hook in zip(_HOOK_NAMES, snapshot, strict=False):
+            setattr(sys, name, hook)
+        threading.excepthook = snapshot[-1]
 
     def setup(self) -> None:
         if self._defaults:
@@ -479,29 +547,21 @@ class MainThreadDaemon(StateItem):
 
 
 @final
-class TraceFunctions(StateItem):
+class TraceFunctions(_Objects):
     """Trace and profile functions (coverage measures through ``sys.settrace``)."""
 
     name = "trace and profile functions"
+    keys = ("sys.gettrace()", "sys.getprofile()", "threading.gettrace()", "threading.getprofile()")
 
-    def read(self) -> dict[str, Same[Any]]:
-        return {
-            "sys.gettrace()": Same(sys.gettrace()),
-            "sys.getprofile()": Same(sys.getprofile()),
-            "threading.gettrace()": Same(threading.gettrace()),
-            "threading.getprofile()": Same(threading.getprofile()),
-        }
+    def read(self) -> tuple[Any, ...]:
+        return sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile()
 
-    def write(self, snapshot: dict[str, Same[Any]]) -> None:
+    def write(self, snapshot: tuple[Any, ...]) -> None:
         now = self.read()
-        if now["sys.gettrace()"] != snapshot["sys.gettrace()"]:
-            sys.settrace(snapshot["sys.gettrace()"].obj)
-        if now["sys.getprofile()"] != snapshot["sys.getprofile()"]:
-            sys.setprofile(snapshot["sys.getprofile()"].obj)
-        if now["threading.gettrace()"] != snapshot["threading.gettrace()"]:
-            threading.settrace(snapshot["threading.gettrace()"].obj)
-        if now["threading.getprofile()"] != snapshot["threading.getprofile()"]:
-            threading.setprofile(snapshot["threading.getprofile()"].obj)
+        setters = (sys.settrace, sys.setprofile, threading.settrace, threading.setprofile)
+        for setter, function, current in zip(setters, snapshot, now, strict=True):
+            if current is not function:
+                setter(function)
 
 
 @final
@@ -517,42 +577,119 @@ class RecursionLimit(StateItem):
         sys.setrecursionlimit(snapshot)
 
 
-def merged_environ(overlay: Mapping[str, str | None] | None) -> dict[str, str]:
+def _raw_environ() -> dict[Any, Any]:
+    """A copy of ``os.environ`` as the interpreter stores it (bytes on POSIX), at C speed.
+
+    Copying the mapping itself decodes every variable: this copies the store undecoded.
+    """
+    data = getattr(os.environ, "_data", None)
+    return data.copy() if isinstance(data, dict) else dict(os.environ)
+
+
+def _decode_key(key: Any) -> str:
+    decode = getattr(os.environ, "decodekey", None)
+    return decode(key) if decode is not None and not isinstance(key, str) else key  # type: ignore[no-any-return]
+
+
+def _decode_value(value: Any) -> str:
+    decode = getattr(os.environ, "decodevalue", None)
+    return decode(value) if decode is not None and not isinstance(value, str) else value  # type: ignore[no-any-return]
+
+
+def _encode_key(key: str) -> Any:
+    encode = getattr(os.environ, "encodekey", None)
+    return encode(key) if encode is not None else key
+
+
+def _changed_keys(before: dict[Any, Any], after: dict[Any, Any]) -> list[Any]:
+    """Keys of *before* whose value differs in *after* or that it lacks, in C loops."""
+    keys = list(before)
+    return list(itertools.compress(keys, map(operator.ne, map(after.get, keys), before.values())))
+
+
+@final
+class RunEnviron(Mapping[str, str]):
+    """The environment a run sees: ``os.environ`` when made, with an overlay applied.
+
+    Variables are decoded when looked up, so that making it does not cost a decode of each.
+    """
+
+    def __init__(self, overlay: Mapping[str, str | None] | None = None) -> None:
+        self._raw = _raw_environ()
+        self._overlay = dict(overlay or {})
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._overlay:
+            value = self._overlay[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        return _decode_value(self._raw[_encode_key(key)])
+
+    def _merged(self) -> dict[str, str]:
+        env = {_decode_key(k): _decode_value(v) for k, v in self._raw.items()}
+        for key, value in self._overlay.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        size = len(self._raw)
+        for key, value in self._overlay.items():
+            size += (value is not None) - (_encode_key(key) in self._raw)
+        return size
+
+
+def merged_environ(overlay: Mapping[str, str | None] | None) -> Mapping[str, str]:
     """The environment a run sees: ``os.environ`` now, with *overlay* applied."""
-    env = dict(os.environ)
-    for key, value in (overlay or {}).items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
+    return RunEnviron(overlay)
 
 
 @final
 class Environ(StateItem):
-    """``os.environ`` with the run's overlay (a None value unsets); put back key by key."""
+    """``os.environ`` with the run's overlay (a None value unsets); put back key by key.
+
+    Snapshots are copies of the interpreter's undecoded store, compared in C; only the
+    variables that differ are decoded, for a diff, or written back.
+    """
 
     name = "os.environ"
 
     def __init__(self, overlay: Mapping[str, str | None] | None = None) -> None:
         self._overlay = dict(overlay or {})
 
-    def read(self) -> dict[str, str]:
-        return dict(os.environ)
+    def read(self) -> dict[Any, Any]:
+        return _raw_environ()
 
-    def write(self, snapshot: dict[str, str]) -> None:
-        for key in [k for k in os.environ if k not in snapshot]:
-            del os.environ[key]
-        for key, value in snapshot.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
+    def write(self, snapshot: dict[Any, Any]) -> None:
+        now = _raw_environ()
+        if now == snapshot:
+            return
+        for key in itertools.filterfalse(snapshot.__contains__, now):
+            del os.environ[_decode_key(key)]
+        for key in _changed_keys(snapshot, now):
+            os.environ[_decode_key(key)] = _decode_value(snapshot[key])
 
-    def setup(self) -> None:
+    def setup(self) -> bool:
         for key, value in self._overlay.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        return bool(self._overlay)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        changed = _changed_keys(before, after)
+        added = list(itertools.filterfalse(before.__contains__, after))
+        old = {_decode_key(k): _decode_value(before[k]) for k in changed}
+        new = {_decode_key(k): _decode_value(after[k]) for k in changed if k in after}
+        new.update((_decode_key(k), _decode_value(after[k])) for k in added)
+        return dict_diff(old, new)
 
 
 @final
@@ -570,9 +707,11 @@ class Cwd(StateItem):
     def write(self, snapshot: str) -> None:
         _chdir(snapshot)
 
-    def setup(self) -> None:
-        if self._cwd is not None:
-            _chdir(self._cwd)
+    def setup(self) -> bool:
+        if self._cwd is None:
+            return False
+        _chdir(self._cwd)
+        return True
 
 
 @final
@@ -600,22 +739,30 @@ class SignalHandlers(StateItem):
 
     name = "signal handlers"
 
-    def read(self) -> dict[int, Same[Any]]:
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-        return {signum: Same(_getsignal(signum)) for signum in _SIGNALS}
+    def read(self) -> tuple[Any, ...]:
+        # One handler per signal of _SIGNALS, in order, read in a C loop.
+        if threading.get_ident() != threading.main_thread().ident:
+            return ()
+        return tuple(map(_getsignal, _SIGNALS))
 
-    def write(self, snapshot: dict[int, Same[Any]]) -> None:
-        for signum, same in snapshot.items():
-            if same.obj is not None and _getsignal(signum) != same.obj:
-                signal.signal(signum, same.obj)
+    def unchanged(self, before: Any, after: Any) -> bool:
+        return len(before) == len(after) and all(map(operator.is_, before, after))
+
+    def write(self, snapshot: tuple[Any, ...]) -> None:
+        if not snapshot:
+            return
+        now = self.read()
+        for signum, handler, current in zip(_SIGNALS, snapshot, now, strict=True):
+            if handler is not None and current is not handler:
+                signal.signal(signum, handler)
 
     def diff(self, before: Any, after: Any) -> list[str]:
+        if len(before) != len(after):
+            return []
         return [
-            f"~ {_signal_name(signum)}: {_handler_name(before[signum].obj)} -> "
-            f"{_handler_name(after[signum].obj)}"
-            for signum in before
-            if signum in after and after[signum] != before[signum]
+            f"~ {_signal_name(signum)}: {_handler_name(old)} -> {_handler_name(new)}"
+            for signum, old, new in zip(_SIGNALS, before, after, strict=True)
+            if old is not new
         ]
 
 
@@ -658,17 +805,24 @@ class Threads(StateItem):
     restorable = False
     reports_changes = False
 
-    def read(self) -> dict[str, Same[threading.Thread]]:
+    def read(self) -> tuple[threading.Thread, ...]:
         # The running thread is left out: where a test runs in a thread not started by
         # threading (old pytest-xdist workers), asking for it creates a "Dummy" entry.
-        me = _get_ident()
-        return {f"{t.name} ({id(t):#x})": Same(t) for t in _enumerate() if t.ident != me}
+        threads = _enumerate()
+        me = getattr(threading, "_active", {}).get(_get_ident())
+        if me is not None and me in threads:
+            threads.remove(me)
+        return tuple(threads)
+
+    def unchanged(self, before: Any, after: Any) -> bool:
+        return len(before) == len(after) and all(map(operator.is_, before, after))
 
     def leak_diff(self, outer: Any, now: Any) -> list[str]:
+        known = set(outer)
         return [
-            f"+ thread {same.obj.name!r}{' (daemon)' if same.obj.daemon else ''} is still running"
-            for key, same in now.items()
-            if key not in outer and same.obj.is_alive()
+            f"+ thread {thread.name!r}{' (daemon)' if thread.daemon else ''} is still running"
+            for thread in now
+            if thread not in known and thread.is_alive()
         ]
 
 
@@ -690,19 +844,24 @@ class FileDescriptors(StateItem):
     restorable = False
     reports_changes = False
 
-    def read(self) -> frozenset[int]:
+    def read(self) -> frozenset[str]:
         if _FD_DIR is None:
             return frozenset()
-        listed = [int(entry) for entry in _listdir(_FD_DIR) if entry.isdigit()]
-        # The listing's own descriptor is among them, closed by now: keep the open ones.
-        return frozenset(fd for fd in listed if _is_open(fd))
+        # The listing opens the lowest free descriptor: found first, and left out of it.
+        probe = os.open(_FD_DIR, os.O_RDONLY)
+        os.close(probe)
+        listed = set(_listdir(_FD_DIR))
+        listed.discard(str(probe))
+        return frozenset(listed)
 
     def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
         found = []
-        closed = [f"- fd {fd} was closed" for fd in sorted(outer) if fd not in now]
+        gone = sorted(int(fd) for fd in outer - now if fd.isdigit())
+        closed = [f"- fd {fd} was closed" for fd in gone if not _is_open(fd)]
         if closed:
             found.append(StateLeak(self.name, tuple(closed)))
-        targets = {fd: _fd_target(fd) for fd in sorted(now) if fd not in outer}
+        new = sorted(int(fd) for fd in now - outer if fd.isdigit())
+        targets = {fd: _fd_target(fd) for fd in new}
         opened = {fd: target for fd, target in targets.items() if target is not None}
         if opened:
 
@@ -741,19 +900,33 @@ def _fd_target(fd: int) -> str | None:
 
 
 _DECIMAL_SETTINGS: Final = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
+_decimal_settings: Final = operator.attrgetter(*_DECIMAL_SETTINGS)
+_DECIMAL_KEY: Final = "decimal.getcontext()"
 
 
-def _decimal_state(module: Any) -> dict[str, Any]:
+def _decimal_snapshot(module: Any) -> tuple[Any, ...]:
+    """This thread's context, its settings, and its traps and flags as they are, read once."""
     context = module.getcontext()
-    state: dict[str, Any] = {"decimal.getcontext()": Same(context)}
-    for name in _DECIMAL_SETTINGS:
-        state[f"decimal.getcontext().{name}"] = getattr(context, name)
-    for name in ("traps", "flags"):
-        signals = getattr(context, name)
-        state[f"decimal.getcontext().{name}"] = sorted(
-            k.__name__ for k, on in signals.items() if on
-        )
-    return state
+    return (
+        context,
+        _decimal_settings(context),
+        context.traps.copy(),  # a dict, copied in C (iterating the mapping is Python code)
+        context.flags.copy(),
+    )
+
+
+def _readable(state: dict[str, Any]) -> dict[str, Any]:
+    """A library snapshot with its ``decimal`` entry spelled out setting by setting."""
+    if _DECIMAL_KEY not in state:
+        return state
+    readable = {k: v for k, v in state.items() if k != _DECIMAL_KEY}
+    context, settings, traps, flags = state[_DECIMAL_KEY]
+    readable[_DECIMAL_KEY] = Same(context)
+    for name, value in zip(_DECIMAL_SETTINGS, settings, strict=True):
+        readable[f"{_DECIMAL_KEY}.{name}"] = value
+    for name, signals in (("traps", traps), ("flags", flags)):
+        readable[f"{_DECIMAL_KEY}.{name}"] = sorted(k.__name__ for k, on in signals.items() if on)
+    return readable
 
 
 @final
@@ -776,11 +949,16 @@ class LibraryState(StateItem):
         if "locale" in modules:
             state["locale.setlocale()"] = modules["locale"].setlocale(modules["locale"].LC_ALL)
         if "decimal" in modules:
-            state.update(_decimal_state(modules["decimal"]))
+            state[_DECIMAL_KEY] = _decimal_snapshot(modules["decimal"])
         return state
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        return dict_diff(_readable(before), _readable(after))
 
     def write(self, snapshot: dict[str, Any]) -> None:
         now = self.read()
+        if now == snapshot:
+            return
         modules: dict[str, Any] = sys.modules
         changed = {k for k, v in snapshot.items() if now.get(k) != v}
         if "socket.getdefaulttimeout()" in changed:
@@ -790,17 +968,13 @@ class LibraryState(StateItem):
         if "locale.setlocale()" in changed:
             locale = modules["locale"]
             locale.setlocale(locale.LC_ALL, snapshot["locale.setlocale()"])
-        if any(key.startswith("decimal.") for key in changed):
-            decimal = modules["decimal"]
-            context = snapshot["decimal.getcontext()"].obj
-            for name in _DECIMAL_SETTINGS:
-                setattr(context, name, snapshot[f"decimal.getcontext().{name}"])
-            for name in ("traps", "flags"):
-                on = set(snapshot[f"decimal.getcontext().{name}"])
-                signals = getattr(context, name)
-                for key in signals:
-                    signals[key] = key.__name__ in on
-            decimal.setcontext(context)
+        if _DECIMAL_KEY in changed:
+            context, settings, traps, flags = snapshot[_DECIMAL_KEY]
+            for name, value in zip(_DECIMAL_SETTINGS, settings, strict=True):
+                setattr(context, name, value)
+            for name, signals in (("traps", traps), ("flags", flags)):
+                getattr(context, name).update(signals)
+            modules["decimal"].setcontext(context)
 
 
 @final

@@ -6,6 +6,8 @@ of this process's ``sys.path`` that a fresh interpreter would not have (a test's
 imports in-process imports in the child. Both pipes are read as the child writes, each chunk
 journalled, which gives the combined output in arrival order. A child past its time limit is
 killed; what it wrote until then is kept.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

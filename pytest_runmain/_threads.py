@@ -1,4 +1,7 @@
-"""Threads a run starts: the interpreter waits for the non-daemon ones before it exits."""
+"""Threads a run starts: the interpreter waits for the non-daemon ones before it exits.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
+"""
 
 from __future__ import annotations
 

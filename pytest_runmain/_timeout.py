@@ -9,6 +9,8 @@ that was already on its way is ignored, so a late alarm never hits the clean-up.
 pytest-timeout's signal method uses the same timer. Its deadline is kept: the timer is armed
 for whichever deadline comes first, pytest-timeout's handler is called when its own deadline
 is reached, and its timer is put back, with the time left, when the run ends.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ They are built on :mod:`pytest_runmain._locate` and :mod:`pytest_runmain._runpy_
 runpy. Like runpy they are not a sandbox: imports stay cached and the code may change any
 process state. For isolated runs with captured output use the ``run_module`` and ``run_path``
 fixtures.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Registered through ``pytest_addhooks``. Both are called for every run made by the
 ``run_module`` and ``run_path`` fixtures (and the ``runmain_runner`` fixture behind them).
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

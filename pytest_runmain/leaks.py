@@ -8,6 +8,8 @@ left open, a handler installed from C) is a *leak*: by default it fails the test
 right after a run and after the test alike.
 
 :func:`state_unchanged` checks the same state around a block of the user's own code.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ With ``mode="both"`` every call runs twice, in-process and as ``sys.executable -
 ``sys.executable PATH``. The exit status, stdout and stderr must be equal, or the test fails
 with :class:`ModeMismatchError` showing both side by side; the in-process result (which has the
 globals) is what the test gets. It is the proof that the in-process result is the real one.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -8,14 +8,17 @@ at configure time; markers are checked at collection time, so a typo fails the s
 The targets glue (last section) wires :mod:`pytest_runmain.targets` in: the ``runmain_targets``
 ini option, read and checked at session start, parametrizes the tests that use the
 ``runmain_target`` fixture over the forms it declares; ``run_main`` runs a target.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -32,10 +35,13 @@ from pytest_runmain._options import (
     check_option,
     setting_value,
 )
-from pytest_runmain.leaks import judge_leaks, state_unchanged
-from pytest_runmain.result import RunResult
-from pytest_runmain.runner import RunModule, Runner, RunPath, StrPath
-from pytest_runmain.targets import RunMain, Target, TargetBuilder
+
+if TYPE_CHECKING:
+    # The machinery is imported at the first run, not with the plugin: a session without runs
+    # (or pytest's start) does not pay for it.
+    from pytest_runmain.result import RunResult
+    from pytest_runmain.runner import RunModule, Runner, RunPath, StrPath
+    from pytest_runmain.targets import RunMain, Target, TargetBuilder
 
 __all__ = [
     "pytest_addhooks",
@@ -66,7 +72,7 @@ _REPORTED_RUNS: Final = 5
 _REPORTED_LINES: Final = 50
 
 _config_layers_key = pytest.StashKey[list[dict[str, Any]]]()
-_runner_key = pytest.StashKey[Runner]()
+_runner_key: pytest.StashKey[Runner] = pytest.StashKey()
 _call_failed_key = pytest.StashKey[bool]()
 _deferred_leaks_key = pytest.StashKey[list[list[str]]]()
 #: The attribute of a test report that carries its runs' leaks (serialisable, for xdist).
@@ -199,6 +205,8 @@ def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, No
 
 def item_runner(item: pytest.Item, layers: list[dict[str, Any]]) -> Runner:
     """A :class:`Runner` for *item*'s runs: the hooks see *item*, its report shows the runs."""
+    from pytest_runmain.runner import Runner
+
     hook = item.config.hook
     runner = Runner(
         layers,
@@ -217,6 +225,8 @@ def release_runner(item: pytest.Item, runner: Runner) -> None:
     program's objects kept open is closed, unless something else still holds it: those still
     open are leaks, listed in the item's report and judged by the isolation policy.
     """
+    from pytest_runmain.leaks import judge_leaks
+
     with warnings.catch_warnings():
         # Releasing a program's open files warns; its interpreter would have exited silently.
         warnings.simplefilter("ignore", ResourceWarning)
@@ -255,6 +265,8 @@ def state_unchanged_fixture() -> Callable[[], AbstractContextManager[None]]:
     The same checks as after each run (``sys.path``, ``os.environ``, cwd, logging, threads,
     file descriptors...), with the same diff; see :func:`pytest_runmain.state_unchanged`.
     """
+    from pytest_runmain.leaks import state_unchanged
+
     return state_unchanged
 
 
@@ -308,7 +320,7 @@ class LeakSummary:
 
 INI_OPTION: Final = "runmain_targets"
 TARGET_FIXTURE: Final = "runmain_target"
-_declared_key = pytest.StashKey[list[Target]]()
+_declared_key: pytest.StashKey[list[Target]] = pytest.StashKey()
 
 
 def _add_targets_ini(parser: pytest.Parser) -> None:
@@ -326,6 +338,8 @@ def parse_targets(lines: Iterable[str], where: str = INI_OPTION) -> list[Target]
     """The targets spelled in *lines*; a bad or repeated line is a :class:`pytest.UsageError`."""
     targets: list[Target] = []
     for number, line in enumerate(lines, start=1):
+        from pytest_runmain.targets import Target  # only where targets are declared
+
         try:
             target = Target.parse(line)
         except (TypeError, ValueError) as exc:
@@ -375,7 +389,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
     """Test ids of parameters that are targets: ``test_version[zipapp-greeter]``."""
-    return val.id if isinstance(val, Target) else None
+    targets = sys.modules.get("pytest_runmain.targets")  # no Target exists before it is imported
+    return val.id if targets is not None and isinstance(val, targets.Target) else None
 
 
 @pytest.fixture(scope="session")
@@ -387,6 +402,8 @@ def runmain_targets(
     Builds go to a directory of the session's temporary directory (one per pytest-xdist
     worker); relative target paths are taken from the rootdir.
     """
+    from pytest_runmain.targets import TargetBuilder
+
     return TargetBuilder(tmp_path_factory.mktemp("runmain-targets"), root=pytestconfig.rootpath)
 
 
@@ -413,6 +430,8 @@ def runmain_target(request: pytest.FixtureRequest) -> Target:
     Also accepts ``@pytest.mark.parametrize("runmain_target", [...], indirect=True)`` with
     targets or their ``FORM:SOURCE`` spellings.
     """
+    from pytest_runmain.targets import Target
+
     param: object = getattr(request, "param", None)
     if isinstance(param, Target):
         return param

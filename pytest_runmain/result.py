@@ -1,4 +1,7 @@
-"""The result of a run: exit status, output, globals and uncaught exception."""
+"""The result of a run: exit status, output, globals and uncaught exception.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
+"""
 
 from __future__ import annotations
 

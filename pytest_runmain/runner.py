@@ -5,6 +5,8 @@ configured option layers with the call's arguments into a :class:`RunRequest`, l
 ``before_run`` callback change it, runs it (in-process with
 :func:`pytest_runmain._command_line.run_in_process`), and hands the result to ``after_run``.
 It also works outside pytest: ``Runner().run_module("pkg")``.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ and run) is one row of data per form, ``_FORM_SPECS``.
 This module is the library and does not import pytest: the ``runmain_targets`` ini option, the
 parametrization over the forms it declares, and the ``run_main``, ``runmain_target`` and
 ``runmain_targets`` fixtures are glue, in :mod:`pytest_runmain.plugin`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ With ``--runmain-update``, a command whose output differs is not a failure: the 
 lines travel with the test report (from pytest-xdist workers too) to the controlling process,
 which rewrites each file once, at the end of the session, and lists them in the summary.
 The library part, without pytest, is :mod:`pytest_runmain.transcripts`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
@@ -21,14 +23,11 @@ import tempfile
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from pytest_runmain import ModeMismatchError, OptionError, StateLeakError, TargetError
 from pytest_runmain.plugin import _config_layers_key, item_runner, release_runner
-from pytest_runmain.result import RunResult
-from pytest_runmain.runner import Runner
 from pytest_runmain.transcripts import (
     Block,
     Command,
@@ -40,6 +39,11 @@ from pytest_runmain.transcripts import (
     rewrite,
     updated_lines,
 )
+
+if TYPE_CHECKING:
+    # The run machinery is imported at the first command, not with the plugin.
+    from pytest_runmain.result import RunResult
+    from pytest_runmain.runner import Runner
 
 __all__ = [
     "TranscriptFile",
@@ -200,6 +204,8 @@ class TranscriptItem(pytest.Item):
         return item_runner(self, [*self.config.stash[_config_layers_key], {"cwd": cwd}])
 
     def _run(self, runner: Runner, command: Command) -> None:
+        from pytest_runmain import ModeMismatchError, OptionError, StateLeakError, TargetError
+
         request = command.request
         env: dict[str, str | None] = dict(request.env)
         run = runner.run_module if request.kind == "module" else runner.run_path

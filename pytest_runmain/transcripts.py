@@ -20,6 +20,8 @@ This module is the library, without pytest: :func:`parse` reads a Markdown text 
 :func:`matches` compares, :func:`updated_lines` computes what a rewritten block says, and
 :func:`rewrite` applies :class:`Update` objects to the text. The pytest glue is
 :mod:`pytest_runmain.transcript_plugin`.
+
+PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations

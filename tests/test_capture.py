@@ -122,3 +122,45 @@ def test_closed_stream_keeps_what_was_written() -> None:
 def test_stdin_text_is_encoded_with_the_run_encoding() -> None:
     capture = StdioCapture("é\n", {"PYTHONIOENCODING": "latin-1"})
     assert capture.stdin.buffer.read() == b"\xe9\n"
+
+
+def test_adjacent_writes_to_one_stream_share_a_journal_entry_in_order() -> None:
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    for i in range(3):
+        capture.stdout.write(f"o{i} ")
+    capture.stderr.write("e0 ")
+    capture.stderr.write("e1 ")
+    capture.stdout.write("o3")
+    capture.flush()
+    assert capture.output_bytes == b"o0 o1 o2 e0 e1 o3"
+    assert (capture.stdout_bytes, capture.stderr_bytes) == (b"o0 o1 o2 o3", b"e0 e1 ")
+    assert [stream for stream, _, _ in capture._output.journal] == ["stdout", "stderr", "stdout"]
+
+
+def test_truncating_keeps_what_was_written_up_to_the_level() -> None:
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    capture.stdout.write("out1\n")
+    capture.stderr.write("err1\n")
+    capture.stdout.write("out2\n")
+    level = capture.level()
+    capture.stdout.write("lost\n")
+    capture.stderr.write("lost\n")
+    capture.truncate(level)
+    assert capture.output_bytes == b"out1\nerr1\nout2\n"
+    assert capture.stdout_bytes == b"out1\nout2\n"
+    assert capture.stderr_bytes == b"err1\n"
+
+
+@pytest.mark.parametrize("env", [{}, {"PYTHONUNBUFFERED": "1"}])
+def test_the_raw_stdout_is_a_write_only_pipe(env: dict[str, str]) -> None:
+    capture = StdioCapture(None, env)
+    buffer = capture.stdout.buffer
+    raw = getattr(buffer, "raw", buffer)
+    assert (raw.name, raw.writable(), raw.readable(), raw.seekable()) == (
+        "<stdout>",
+        True,
+        False,
+        False,
+    )
+    with pytest.raises(io.UnsupportedOperation):
+        raw.read()

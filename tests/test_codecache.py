@@ -1,0 +1,63 @@
+"""The session's code cache: compiled once per unchanged file, never when compiling warned."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType
+
+from pytest_runmain import Runner, _codecache
+
+WARNS = "x = 1\nprint(x is 1)\n"  # SyntaxWarning: "is" with a literal
+
+
+def test_a_script_is_compiled_once_while_its_bytes_are_the_same(tmp_path: Path) -> None:
+    script = tmp_path / "prog.py"
+    script.write_text("def f():\n    pass\nprint('one')\n")
+    runner = Runner()
+    first = runner.run_path(script)
+    again = runner.run_path(script)
+    assert first.globals["f"].__code__ is again.globals["f"].__code__
+
+    script.write_text("def f():\n    pass\nprint('two')\n")
+    changed = runner.run_path(script)
+    assert changed.stdout == "two\n"
+    assert changed.globals["f"].__code__ is not first.globals["f"].__code__
+
+
+def test_a_module_run_with_m_is_loaded_again_once_its_file_changes(tmp_path: Path) -> None:
+    module = tmp_path / "cached_prog.py"
+    module.write_text("print('one')\n")
+    runner = Runner()
+    assert runner.run_module("cached_prog", cwd=tmp_path).stdout == "one\n"
+    assert runner.run_module("cached_prog", cwd=tmp_path).stdout == "one\n"
+    module.write_text("print('two!')\n")
+    os.utime(module, ns=(1, 1))  # a new modification time, whatever the clock's resolution
+    assert runner.run_module("cached_prog", cwd=tmp_path).stdout == "two!\n"
+
+
+def test_a_compile_warning_shows_at_every_run(tmp_path: Path) -> None:
+    script = tmp_path / "warns_prog.py"
+    script.write_text(WARNS)
+    runner = Runner()
+    for _ in range(3):
+        assert 'SyntaxWarning: "is" with ' in runner.run_path(script).stderr
+
+
+def test_only_the_files_used_last_are_kept() -> None:
+    made: list[str] = []
+
+    def make(name: str) -> Callable[[], CodeType]:
+        return lambda: made.append(name) or compile("", name, "exec")  # type: ignore[func-returns-value]
+
+    _codecache.clear()
+    try:
+        for i in range(_codecache.MAX_KEPT + 1):
+            _codecache.cached_code(f"f{i}", b"", make(f"f{i}"))
+        _codecache.cached_code("f1", b"", make("f1"))  # kept, and now the most recent
+        _codecache.cached_code("f0", b"", make("f0"))  # the oldest: made again
+    finally:
+        _codecache.clear()
+    assert made.count("f1") == 1
+    assert made.count("f0") == 2
