@@ -55,9 +55,10 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+    # Not kept in this module's globals: a module dropped from sys.modules and imported again
+    # (pytester's in-process runs drop the modules a session imported) must give its new
+    # classes here too, or isinstance checks against them fail.
+    return getattr(importlib.import_module(home), name)
 
 
 def __dir__() -> list[str]:

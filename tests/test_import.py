@@ -51,3 +51,14 @@ def test_a_session_without_runs_does_not_import_the_machinery(pytester: pytest.P
         """
     )
     pytester.runpytest_subprocess("-p", "runmain").assert_outcomes(passed=1)
+
+
+def test_a_public_name_follows_its_module_imported_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytester's in-process runs drop the modules a session imported; the names follow."""
+    import importlib
+
+    first = pytest_runmain.Target
+    monkeypatch.delitem(sys.modules, "pytest_runmain.targets")
+    again = importlib.import_module("pytest_runmain.targets")
+    assert again.Target is not first
+    assert pytest_runmain.Target is again.Target
