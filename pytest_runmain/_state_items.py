@@ -692,6 +692,10 @@ class Environ(StateItem):
         return dict_diff(old, new)
 
 
+#: What the working directory reads as once the program removed it (``os.getcwd()`` fails).
+_DELETED_CWD: Final = "<a directory the program removed>"
+
+
 @final
 class Cwd(StateItem):
     """The working directory; the test process's comes back even if the run moved."""
@@ -702,7 +706,10 @@ class Cwd(StateItem):
         self._cwd = cwd
 
     def read(self) -> str:
-        return _getcwd()
+        try:
+            return _getcwd()
+        except FileNotFoundError:  # the program removed the directory it was in
+            return _DELETED_CWD
 
     def write(self, snapshot: str) -> None:
         _chdir(snapshot)

@@ -67,6 +67,10 @@ BROKEN_ENDINGS = {
         "sys.exit(Code())\n",
         1,
     ),
+    "working-directory-removed": (
+        "import os, tempfile\nd = tempfile.mkdtemp()\nos.chdir(d)\nos.rmdir(d)\nprint('gone')\n",
+        0,
+    ),
     "handler-raises-while-threads-are-joined": (
         "import os, signal, threading, time\n"
         "def handler(*args):\n    raise RuntimeError('from the handler')\n"
