@@ -63,8 +63,9 @@ def write_project(root: Path, pairs: list[tuple[str, str]]) -> None:
     (root / "pytest.ini").write_text(
         "[pytest]\nrunmain_transcripts = README.md\nrunmain_transcript_cwd = rootdir\n"
     )
-    # prysk's format: two-space indented commands and output.
-    prysk = "".join(f"  $ {line}\n  {output}" for line, output in pairs)
+    # prysk's format: two-space indented commands and output. prysk runs each file in a
+    # temporary directory of its own; $TESTDIR is the file's.
+    prysk = '  $ cd "$TESTDIR"\n' + "".join(f"  $ {line}\n  {output}" for line, output in pairs)
     (root / "bench.t").write_text(prysk.replace("python -m", f"{sys.executable} -m"))
 
 
