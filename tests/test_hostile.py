@@ -75,7 +75,7 @@ def test_zz_the_session_survived():
     time.sleep(WAIT)
     now = snapshot()
     assert {k: v for k, v in now.items() if v != BEFORE[k] and k not in IGNORED} == {}
-    print("PRINT-ALIVE")
+    print("PRINT-ALIVE", flush=True)  # before the fd writes, whatever the buffering
     os.write(1, b"FD1-ALIVE\\n")
     os.write(2, b"FD2-ALIVE\\n")
 """
