@@ -192,33 +192,40 @@ class HardExits:
         with self._interrupt_lock:
             if self._interrupter is not None or not self._program_running:
                 return
-            self._interrupter = threading.Thread(
+            interrupter = threading.Thread(
                 target=interrupt, name="pytest-runmain os._exit", daemon=True
             )
-            self._interrupter.start()
+            interrupter.start()
+            self._interrupter = interrupter  # only once started: program_ended joins it
 
     def program_ended(self) -> None:
         """The program's code is over: no more interruptions of the run's thread.
 
-        An interruption sent just before may still be on its way: it is taken here, where
-        its ``KeyboardInterrupt`` cannot reach the run's clean-up.
+        An interruption sent just before may still be on its way, and one may land in here:
+        each is taken, and the stopping goes on, so that none reaches the run's clean-up and
+        the interrupting thread is gone before the run's threads are checked.
         """
-        with self._interrupt_lock:
+        while True:
+            try:
+                self._stop_interrupting()
+                return
+            except (KeyboardInterrupt, _Unwind):
+                continue
+
+    def _stop_interrupting(self) -> None:
+        with self._interrupt_lock:  # one being started is then in self._interrupter
             self._program_running = False
-            interrupter, self._interrupter = self._interrupter, None
+            interrupter = self._interrupter
         if interrupter is None:
             return
         self._stop_interrupts.set()
         interrupter.join()
         # Taken rather than cancelled: cancelling a pending exception (SetAsyncExc with NULL)
         # leaves the interpreter checking for one at every instruction from then on.
+        time.sleep(0.001)  # a pending signal's handler runs here at the latest
         for _ in range(3):
-            try:
-                time.sleep(0.001)  # a pending signal's handler runs here at the latest
-                for _ in range(3):
-                    pass  # a pending exception is raised at the loop's jump back
-            except (KeyboardInterrupt, _Unwind):
-                pass
+            pass  # a pending exception is raised at the loop's jump back
+        self._interrupter = None
 
     def __enter__(self) -> HardExits:
         self._outside_threads = frozenset(threading._active)  # type: ignore[attr-defined]
