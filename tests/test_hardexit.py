@@ -211,7 +211,8 @@ def test_pytest_timeout_thread_method_still_ends_a_hung_session(pytester: pytest
     # Within the 60 s pytester allows: before, the timeout thread's os._exit only ended a run.
     result = pytester.runpytest_subprocess("--timeout=1", "--timeout-method=thread", timeout=60)
     assert result.ret == 1  # pytest-timeout's os._exit(1): no summary, the session just ends
-    result.stdout.fnmatch_lines(["*+ Timeout +*"])
+    # pytest-timeout writes its banner to stderr, or stdout from 2.2 on.
+    pytest.LineMatcher(result.outlines + result.errlines).fnmatch_lines(["*+ Timeout +*"])
     result.stdout.no_fnmatch_line("*= 1 failed*")
 
 
