@@ -184,6 +184,7 @@ def test_a_program_that_ends_itself_ends_only_its_run(
     result.stdout.fnmatch_lines(["*still printing*"])
 
 
+@pytest.mark.usefixtures("main_thread")  # the program installs signal handlers
 def test_a_handled_signal_is_delivered_to_the_program(tmp_path: Path) -> None:
     result = run(
         tmp_path,

@@ -95,6 +95,7 @@ def test_a_descriptor_closed_by_the_run_is_a_leak() -> None:
     assert item.leaks(outer, item.read()) == [StateLeak(item.name, (f"- fd {spare} was closed",))]
 
 
+@pytest.mark.usefixtures("main_thread")  # signal handlers change only there
 def test_signal_handlers_diff_and_write_back_by_identity() -> None:
     item = SignalHandlers()
     before = item.read()
