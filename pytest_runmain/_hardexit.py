@@ -230,30 +230,33 @@ class HardExits:
     def __enter__(self) -> HardExits:
         self._outside_threads = frozenset(threading._active)  # type: ignore[attr-defined]
         self._program_running = True
-        replacements: dict[tuple[Any, str], Any] = {
-            (os, "_exit"): self._exit,
-            (os, "kill"): self._kill,
-            (os, "killpg"): self._killpg,
-            (os, "abort"): self._abort,
-            (signal, "raise_signal"): self._raise_signal,
-            (signal, "pthread_kill"): self._pthread_kill,
-        }
-        for (module, name), replacement in replacements.items():
-            setattr(module, name, replacement)
+        for module, name, method in _REPLACED:
+            setattr(module, name, getattr(self, method))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.program_ended()
-        os._exit = _real_os_exit
-        os.kill = _real_kill
-        os.killpg = _real_killpg
-        os.abort = _real_abort
-        signal.raise_signal = _real_raise_signal
-        signal.pthread_kill = _real_pthread_kill
+        for (module, name), original in _ORIGINALS.items():
+            setattr(module, name, original)
 
     @property
     def called(self) -> bool:
         return self.status is not None
+
+
+#: The functions a run replaces, each with the method of :class:`HardExits` standing in for it.
+_REPLACED: Final = (
+    (os, "_exit", "_exit"),
+    (os, "kill", "_kill"),
+    (os, "killpg", "_killpg"),
+    (os, "abort", "_abort"),
+    (signal, "raise_signal", "_raise_signal"),
+    (signal, "pthread_kill", "_pthread_kill"),
+)
+#: The real functions, put back after a run.
+_ORIGINALS: Final[dict[tuple[Any, str], Any]] = {
+    (module, name): getattr(module, name) for module, name, _ in _REPLACED
+}
 
 
 def exit_forked_child(run_pid: int, status: int) -> None:
