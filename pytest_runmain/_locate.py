@@ -258,9 +258,17 @@ class MainScript:
 def command_line_abspath(path: str) -> str:
     """*path* made absolute as the interpreter makes a command line's path: joined, not normalised.
 
-    ``python ../bin/prog.py`` in ``/work`` gets ``__file__ == '/work/../bin/prog.py'``.
+    ``python ../bin/prog.py`` in ``/work`` gets ``__file__ == '/work/../bin/prog.py'``. From
+    3.11 the interpreter's ``_Py_abspath`` answers a path of exactly ``.`` with the working
+    directory itself, so ``python .`` gets ``sys.path[0] == '/work'``, not ``'/work/.'``.
     """
+    if path == "." and _CWD_FOR_DOT:
+        return os.getcwd()
     return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
+#: Whether ``.`` alone is made absolute as the working directory (``_Py_abspath``, 3.11+).
+_CWD_FOR_DOT: Final = sys.version_info >= (3, 11)
 
 
 def read_main_script(path_name: str) -> MainScript:

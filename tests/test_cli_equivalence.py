@@ -472,8 +472,22 @@ def test_special_globals_argv_and_path0(cli: Cli, form: str) -> None:
         ("work", "../appdir"),
         ("work", ".."),
         (".", "./appdir/"),
+        ("appdir", "."),
+        ("appdir", "./"),
+        ("work", "../appdir/."),
     ],
-    ids=["parent", "dot", "dot-dot-inside", "double-slash", "dir-parent", "dir-dot-dot", "dir-dot"],
+    ids=[
+        "parent",
+        "dot",
+        "dot-dot-inside",
+        "double-slash",
+        "dir-parent",
+        "dir-dot-dot",
+        "dir-dot",
+        "dir-cwd",
+        "dir-cwd-slash",
+        "dir-trailing-dot",
+    ],
 )
 def test_unnormalised_relative_path(cli: Cli, cwd: str, path: str) -> None:
     write(cli.root, {"bin/prog.py": PROBE, "appdir/__main__.py": PROBE, "__main__.py": PROBE})
