@@ -359,8 +359,9 @@ def test_package_imported_by_the_test_is_shared_with_the_run(
         assert runner.run_module("app", cwd=pkg).stdout == "app patched []\n"
         assert sys.modules["app"] is app
     finally:
+        # Not monkeypatch.delitem: its undo would put the modules back for later tests.
         for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
-            monkeypatch.delitem(sys.modules, name)
+            del sys.modules[name]
 
 
 def test_module_named_like_a_test_file_runs(runner: Runner, tmp_path: Path) -> None:
@@ -399,5 +400,6 @@ def test_entry_point_imported_by_a_script_is_forgotten(
         assert runner.run_module("app.__main__", cwd=pkg).stdout == "app 1.0 []\n"
         assert sys.modules["app"] is app
     finally:
+        # Not monkeypatch.delitem: its undo would put the modules back for later tests.
         for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
-            monkeypatch.delitem(sys.modules, name)
+            del sys.modules[name]
