@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_runmain._command_line import ConcurrentRunError
     from pytest_runmain._locate import TargetError
     from pytest_runmain._options import OptionError, RunRequest
     from pytest_runmain._state import StateChange, StateLeak
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 #: Where each public name lives: imported at its first use, so that importing the plugin in a
 #: session without runs does not import the machinery.
 _HOMES = {
+    "ConcurrentRunError": "pytest_runmain._command_line",
     "ModeMismatchError": "pytest_runmain.modes",
     "OptionError": "pytest_runmain._options",
     "RunFailed": "pytest_runmain.result",
@@ -68,6 +70,7 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ConcurrentRunError",
     "ModeMismatchError",
     "OptionError",
     "RunFailed",

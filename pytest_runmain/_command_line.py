@@ -20,7 +20,8 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, final
 
@@ -57,7 +58,17 @@ from pytest_runmain._subprocess import KILLED_STATUS
 from pytest_runmain._threads import RunThreads
 from pytest_runmain._timeout import RunTimeout, TimeLimit
 
-__all__ = ["MainOutcome", "run_in_process"]
+__all__ = ["ConcurrentRunError", "MainOutcome", "run_in_process"]
+
+
+class ConcurrentRunError(RuntimeError):
+    """An in-process run was started while another thread's in-process run was going on.
+
+    A run takes over process-wide state (``sys.stdout``, ``sys.argv``, ``sys.modules``, the
+    working directory, ``os.environ``): two at once would write into each other's results and
+    leave the streams of the one that ended first behind. The second run is refused before it
+    touches anything; the first is not disturbed.
+    """
 
 
 @final
@@ -99,17 +110,47 @@ def run_in_process(
     raises its outcomes, a pytest-timeout failure say, inside the code it runs). The outcome
     lists what the program changed in the interpreter's state and what could not be put back.
     """
-    run = _InProcessRun(request, passthrough)
-    run.capture.start()
-    try:
-        run.set_up()
-        run.execute()
-        run.state.finish()
-    finally:
-        run.state.close()
-        run.capture.stop()
-        exit_forked_child(run.pid, run.returncode)
+    with _one_thread_at_a_time(request):
+        run = _InProcessRun(request, passthrough)
+        run.capture.start()
+        try:
+            run.set_up()
+            run.execute()
+            run.state.finish()
+        finally:
+            run.state.close()
+            run.capture.stop()
+            exit_forked_child(run.pid, run.returncode)
     return run.outcome()
+
+
+#: The in-process runs going on, innermost last, and the thread running them. Runs nest in one
+#: thread (a program may itself run a program: pytest in-process running its tests); another
+#: thread must wait until they end.
+_running: list[tuple[threading.Thread, RunRequest]] = []
+_running_lock: Final = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_thread_at_a_time(request: RunRequest) -> Iterator[None]:
+    """Refuse *request* with :class:`ConcurrentRunError` while another thread runs a program."""
+    me = threading.current_thread()
+    with _running_lock:
+        if _running and _running[0][0] is not me:
+            thread, other = _running[0]
+            raise ConcurrentRunError(
+                f"cannot run {request.command!r} in-process: thread {thread.name!r} is running "
+                f"{other.command!r} in-process. A run takes over process-wide state (sys.stdout, "
+                "sys.argv, sys.modules, the working directory, os.environ), so in-process runs go "
+                "one at a time: wait for the other run to end, or use mode='subprocess' for runs "
+                "that must overlap."
+            )
+        _running.append((me, request))
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running.pop()
 
 
 @final

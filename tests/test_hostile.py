@@ -340,3 +340,55 @@ def test_a_new_session_is_a_leak(pytester: pytest.Pytester) -> None:
 
     result.assert_outcomes(passed=1, failed=1)  # the survivor: another process group
     result.stdout.fnmatch_lines(["*'pgrp'*"])
+
+
+def test_a_run_from_a_second_thread_is_refused(pytester: pytest.Pytester) -> None:
+    programs = {
+        # Holds its run open until the test lets it go, so that another thread tries a run.
+        "slow": """
+            import os, sys, time
+            print("slow starts")
+            open("started", "w").close()
+            deadline = time.monotonic() + 30
+            while not os.path.exists("release") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            print("slow ends")
+        """,
+        "quick": "print('quick')\n",
+    }
+    tests = """
+        import os, sys, threading, time
+
+        import pytest
+        from pytest_runmain import ConcurrentRunError
+
+        def test_hostile(run_path):
+            streams = (sys.stdout, sys.stderr)
+            results, errors = [], []
+
+            def second():
+                while not os.path.exists("started"):
+                    time.sleep(0.01)
+                try:
+                    run_path("quick.py")
+                except ConcurrentRunError as exc:
+                    errors.append(str(exc))
+                finally:
+                    open("release", "w").close()
+
+            thread = threading.Thread(target=second, name="second-runner")
+            thread.start()
+            results.append(run_path("slow.py"))
+            thread.join()
+            (error,) = errors
+            assert "thread 'MainThread' is running 'python slow.py'" in error
+            assert "cannot run 'python quick.py' in-process" in error
+            assert "'python slow.py'" in error
+            assert "mode='subprocess'" in error
+            assert results[0].stdout == "slow starts\\nslow ends\\n"
+            assert (sys.stdout, sys.stderr) == streams
+            assert run_path("quick.py").stdout == "quick\\n"
+    """
+    result = run_session(pytester, programs, tests)
+
+    assert_survived(result, passed=2)
