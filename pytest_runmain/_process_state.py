@@ -23,11 +23,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from operator import attrgetter, is_
 from types import ModuleType
 from typing import Any, Final, final
 
-from pytest_runmain._state import StateItem, dict_diff
+from pytest_runmain._state import StateItem, StateLeak, dict_diff
 
 try:
     import resource
@@ -37,18 +38,24 @@ except ImportError:  # Windows
 __all__ = [
     "Builtins",
     "CEnvironment",
+    "ChildProcesses",
     "InterpreterSettings",
     "ModuleFunctions",
     "ProcessSettings",
     "Registrations",
     "StdFileDescriptors",
+    "StdlibHelpers",
     "Timers",
+    "stdlib_helpers",
 ]
 
 _fstat: Final = os.fstat
 _dup: Final = os.dup
 _dup2: Final = os.dup2
 _close: Final = os.close
+_open: Final = os.open
+_read: Final = os.read
+_listdir: Final = os.listdir
 _putenv: Final = os.putenv
 _unsetenv: Final = os.unsetenv
 _tzset: Final[Callable[[], None] | None] = getattr(time, "tzset", None)
@@ -882,3 +889,111 @@ class Builtins(StateItem):
         )
         lines.extend(f"+ {key}: {_name_of(new[key])}" for key in new if key not in old)
         return lines
+
+
+@final
+@dataclass(frozen=True)
+class StdlibHelpers:
+    """The standard library's helper processes of this process and the descriptors to them."""
+
+    fds: frozenset[int] = frozenset()
+    pids: frozenset[int] = frozenset()
+
+
+def stdlib_helpers() -> StdlibHelpers:
+    """multiprocessing's resource tracker and fork server, if this process has started them.
+
+    Each is started once per process, at first need (a spawn or forkserver pool, shared memory,
+    a semaphore), and kept, with a pipe to it, until the process exits; later runs reuse it. A
+    run that started one has not leaked it: the real interpreter would have started it too.
+    Read from the modules only if something imported them.
+    """
+    fds: set[int] = set()
+    pids: set[int] = set()
+    tracker = getattr(
+        sys.modules.get("multiprocessing.resource_tracker"), "_resource_tracker", None
+    )
+    server = getattr(sys.modules.get("multiprocessing.forkserver"), "_forkserver", None)
+    for helper, fd_name, pid_name in (
+        (tracker, "_fd", "_pid"),
+        (server, "_forkserver_alive_fd", "_forkserver_pid"),
+    ):
+        fd, pid = getattr(helper, fd_name, None), getattr(helper, pid_name, None)
+        if isinstance(fd, int):
+            fds.add(fd)
+        if isinstance(pid, int):
+            pids.add(pid)
+    return StdlibHelpers(frozenset(fds), frozenset(pids))
+
+
+_TASK_DIR: Final = "/proc/self/task"
+_HAS_CHILDREN_LISTS: Final = os.path.exists(f"{_TASK_DIR}/{threading.get_native_id()}/children")
+
+
+def _child_pids() -> frozenset[int]:
+    """This process's child processes, from each thread's ``children`` list (Linux)."""
+    pids: set[int] = set()
+    for task in _listdir(_TASK_DIR):
+        try:
+            fd = _open(f"{_TASK_DIR}/{task}/children", os.O_RDONLY)
+        except OSError:  # the thread has ended
+            continue
+        try:
+            pids.update(map(int, _read(fd, 65536).split()))
+        finally:
+            _close(fd)
+    return frozenset(pids)
+
+
+def _running_child(pid: int) -> str | None:
+    """What child *pid* runs (its command line), or None if it has ended (a zombie too)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+    except OSError:
+        return None
+    if stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X"):
+        return None
+    return cmdline.replace(b"\0", b" ").decode(errors="backslashreplace").strip() or "?"
+
+
+@final
+class ChildProcesses(StateItem):
+    """Child processes: one the run started and left running outlives the run, unwatched.
+
+    Under the real command line such a child outlives its parent too, but then nothing else runs
+    in the parent; here it goes on writing into the session (or, under ``capture='fd'``, into
+    the run's deleted capture file) while later tests run. The leak is deferred: a child still
+    running once the test ended is reported; one that ended by then is not. multiprocessing's
+    resource tracker and fork server, kept for the life of the process, are not leaks. Read
+    where Linux lists each thread's children (``/proc/self/task/*/children``).
+    """
+
+    name = "child processes"
+    restorable = False
+    reports_changes = False
+
+    def read(self) -> frozenset[int]:
+        return _child_pids() if _HAS_CHILDREN_LISTS else frozenset()
+
+    def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
+        new = sorted(now - outer - stdlib_helpers().pids)
+        running = {pid: command for pid in new if (command := _running_child(pid)) is not None}
+        if not running:
+            return []
+
+        def still_running() -> tuple[str, ...]:
+            return tuple(
+                _child_line(pid, command)
+                for pid, command in running.items()
+                if _running_child(pid) == command
+            )
+
+        lines = tuple(_child_line(pid, command) for pid, command in running.items())
+        return [StateLeak(self.name, lines, recheck=still_running)]
+
+
+def _child_line(pid: int, command: str) -> str:
+    return f"+ child process {pid} is still running: {command}"

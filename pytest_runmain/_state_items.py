@@ -39,12 +39,14 @@ from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._process_state import (
     Builtins,
     CEnvironment,
+    ChildProcesses,
     InterpreterSettings,
     ModuleFunctions,
     ProcessSettings,
     Registrations,
     StdFileDescriptors,
     Timers,
+    stdlib_helpers,
 )
 from pytest_runmain._state import Same, StateItem, StateLeak, dict_diff, sequence_diff
 
@@ -854,6 +856,7 @@ class FileDescriptors(StateItem):
     def read(self) -> frozenset[str]:
         if _FD_DIR is None:
             return frozenset()
+        _settle_finished_popens()
         # The listing opens the lowest free descriptor: found first, and left out of it.
         probe = os.open(_FD_DIR, os.O_RDONLY)
         os.close(probe)
@@ -867,7 +870,8 @@ class FileDescriptors(StateItem):
         closed = [f"- fd {fd} was closed" for fd in gone if not _is_open(fd)]
         if closed:
             found.append(StateLeak(self.name, tuple(closed)))
-        new = sorted(int(fd) for fd in now - outer if fd.isdigit())
+        helpers = stdlib_helpers()
+        new = sorted(int(fd) for fd in now - outer if fd.isdigit() and int(fd) not in helpers.fds)
         targets = {fd: _fd_target(fd) for fd in new}
         opened = {fd: target for fd, target in targets.items() if target is not None}
         if opened:
@@ -888,6 +892,21 @@ class FileDescriptors(StateItem):
             lines = tuple(f"+ fd {fd} left open: {target}" for fd, target in opened.items())
             found.append(StateLeak(self.name, lines, recheck=still_open))
         return found
+
+
+def _settle_finished_popens() -> None:
+    """Reap the ``subprocess.Popen`` objects dropped before they ended, and close their pipes.
+
+    Such an object is kept in ``subprocess._active``, with its pipes open, until the next
+    ``Popen`` reaps it: a program starting a process would then close descriptors that were
+    open before its run, and be blamed for it. Settling them first, as that next ``Popen``
+    would, keeps them out of the snapshot.
+    """
+    subprocess = sys.modules.get("subprocess")
+    if getattr(subprocess, "_active", None):
+        cleanup = getattr(subprocess, "_cleanup", None)
+        if callable(cleanup):
+            cleanup()
 
 
 def _is_open(fd: int) -> bool:
@@ -1053,6 +1072,15 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         "closed, or opened and left open, is a leak",
         for_run=lambda run: FileDescriptors(),
         for_check=(14, FileDescriptors),
+        before_target=True,
+    ),
+    StateItemSpec(
+        ChildProcesses,
+        "child processes, where Linux lists them; one the run started and left running is a "
+        "leak once the test has ended (multiprocessing's resource tracker and fork server are "
+        "not)",
+        for_run=lambda run: ChildProcesses(),
+        for_check=(26, ChildProcesses),
         before_target=True,
     ),
     StateItemSpec(

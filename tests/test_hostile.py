@@ -392,3 +392,47 @@ def test_a_run_from_a_second_thread_is_refused(pytester: pytest.Pytester) -> Non
     result = run_session(pytester, programs, tests)
 
     assert_survived(result, passed=2)
+
+
+def test_children_left_running_are_reported_and_helpers_are_not(pytester: pytest.Pytester) -> None:
+    programs = {
+        "lingering_child": """
+            import subprocess, sys
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(4)"])
+        """,
+        "quick_child": """
+            import subprocess
+            child = subprocess.Popen(["true"])  # ends at once; never waited for
+        """,
+        "spawn_pool": """
+            import multiprocessing
+
+            def square(x):
+                return x * x
+
+            if __name__ == "__main__":
+                with multiprocessing.get_context("spawn").Pool(2) as pool:
+                    print(pool.map(square, range(4)))
+                pool.join()
+        """,
+    }
+    tests = """
+        import pytest
+
+        @pytest.mark.parametrize("name", ["quick_child", "spawn_pool", "lingering_child"])
+        def test_hostile(run_path, name):
+            result = run_path(f"{name}.py")
+            result.assert_success()
+    """
+    result = run_session(pytester, programs, tests, wait=4.5)
+
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_hostile?lingering_child?*",
+            "*child processes:*",
+            "*+ child process * is still running: *python* -c import time; time.sleep(4)*",
+        ]
+    )
+    assert "quick_child" not in result.stdout.str().partition("ERROR at teardown")[2]
+    result.stdout.fnmatch_lines(["*PRINT-ALIVE*", "*FD1-ALIVE*"])

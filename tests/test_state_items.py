@@ -7,7 +7,7 @@ from typing import Final
 
 import pytest
 
-from pytest_runmain._process_state import StdFileDescriptors
+from pytest_runmain._process_state import ChildProcesses, StdFileDescriptors
 from pytest_runmain._state import StateItem
 from pytest_runmain._state_items import (
     STATE_ITEMS,
@@ -44,7 +44,7 @@ def test_a_run_enters_what_locating_its_target_reads_first() -> None:
     before = [type(item) for item in run_items(RunContext(), before_target=True)]
     after = run_items(RunContext(), before_target=False)
 
-    assert before == [Threads, FileDescriptors, Cwd, Environ, StdFileDescriptors]
+    assert before == [Threads, FileDescriptors, ChildProcesses, Cwd, Environ, StdFileDescriptors]
     assert len(before) + len(after) == len(STATE_ITEMS)
     assert [type(item) for item in after] == [
         spec.kind for spec in STATE_ITEMS if not spec.before_target
