@@ -7,19 +7,25 @@ and called at the end of the run, last registered first. Registrations made by l
 stay imported after the run go to the real ``atexit``: they must run once, at the real exit,
 not early (``logging.shutdown`` would close pytest's handlers).
 
+``weakref.finalize`` objects are called at exit by one function that ``weakref`` registers
+once per process: the finalizers the run created are called at the end of the run, after its
+``atexit`` functions, as ``weakref`` would call them at the program's exit.
+
 PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import itertools
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, Final, TextIO, final
 
-__all__ = ["ExitFunctions"]
+__all__ = ["ExitFunctions", "finalizers_shut_down"]
 
 _CALLBACK_ERROR_HEADER: Final = (
     "Exception ignored in atexit callback {func!r}:\n"
@@ -39,10 +45,15 @@ class ExitFunctions:
         self._callbacks: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]] = []
         self._real_register = atexit.register
         self._real_unregister = atexit.unregister
+        #: The index of the last ``weakref.finalize`` created before the run.
+        self._finalize_mark = -1
 
     def __enter__(self) -> ExitFunctions:
         atexit.register = self._register  # type: ignore[assignment]
         atexit.unregister = self._unregister
+        counter = getattr(_finalize(), "_index_iter", None)
+        if isinstance(counter, itertools.count):
+            self._finalize_mark = next(counter)  # indices only need to increase
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -78,6 +89,58 @@ class ExitFunctions:
             except BaseException as exc:
                 stderr.write(_CALLBACK_ERROR_HEADER.format(func=func))
                 stderr.write(_format_callback_error(exc))
+        self._call_finalizers()
+
+    def _call_finalizers(self) -> None:
+        """Call the run's live ``weakref.finalize`` objects marked ``atexit``, newest first.
+
+        ``weakref``'s own exit function does it, with the registry narrowed to the run's
+        finalizers: the order, the errors (through ``sys.excepthook``, with its frames in the
+        traceback) and finalizers created meanwhile are as at a real exit. It marks the class
+        shut down, which this process is not: that is undone.
+        """
+        finalize = _finalize()
+        everything = getattr(finalize, "_registry", None)
+        exit_function = getattr(finalize, "_exitfunc", None)
+        if not isinstance(everything, dict) or not callable(exit_function):
+            return
+        mark = self._finalize_mark
+        if not any(info.atexit and info.index > mark for info in everything.values()):
+            return
+        others = {f: info for f, info in everything.items() if info.index <= mark}
+        finalize._registry = {f: info for f, info in everything.items() if info.index > mark}
+        try:
+            exit_function()
+        finally:
+            left = finalize._registry
+            finalize._registry = everything
+            finalize._shutdown = False
+            everything.clear()
+            everything.update(others)
+            everything.update(left)
+
+
+@contextlib.contextmanager
+def finalizers_shut_down() -> Iterator[None]:
+    """``weakref.finalize`` objects do nothing meanwhile, as after the interpreter's exit function.
+
+    For freeing a program's objects as its exit would: the finalizers whose objects die then
+    (those not marked ``atexit``, or all of them after ``os._exit``) are not called.
+    """
+    finalize = _finalize()
+    if finalize is None:
+        yield
+        return
+    finalize._shutdown = True
+    try:
+        yield
+    finally:
+        finalize._shutdown = False
+
+
+def _finalize() -> Any:
+    """``weakref.finalize``, if ``weakref`` is imported (it is, under pytest)."""
+    return getattr(sys.modules.get("weakref"), "finalize", None)
 
 
 def _format_callback_error(exc: BaseException) -> str:

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, final
 
-from pytest_runmain._atexit import ExitFunctions
+from pytest_runmain._atexit import ExitFunctions, finalizers_shut_down
 from pytest_runmain._capture import StdioCapture
 from pytest_runmain._exit import (
     FLUSH_FAILED_STATUS,
@@ -76,8 +78,9 @@ class ConcurrentRunError(RuntimeError):
 class MainOutcome:
     """How a run ended and what it left, before the result is assembled."""
 
-    #: The ``__main__`` namespace the code ran in, kept whatever the code raised.
-    globals: dict[str, Any]
+    #: The ``__main__`` namespace the code ran in, kept whatever the code raised; None when
+    #: the request dropped it.
+    globals: dict[str, Any] | None
     #: The uncaught exception (``SystemExit`` included) or None.
     exception: BaseException | None
     #: The exit status a shell would see.
@@ -220,6 +223,7 @@ class _InProcessRun:
                         exit_functions,
                         self.state.item(Logging),
                         self.capture,
+                        self.request.globals == "drop",
                     )
             except (HardExit, RunTimeout):  # in an atexit function, an excepthook, a join
                 pass
@@ -233,6 +237,8 @@ class _InProcessRun:
                 self._end_by_hard_exit(hard_exits)
             elif self._expired():
                 self._end_by_timeout()
+            if self.request.globals == "drop":
+                self._drop_globals()
 
     def _run_code(self, hard_exits: HardExits) -> None:
         """The program's code; its ending goes to :attr:`exception`, a lookup failure is raised."""
@@ -279,11 +285,22 @@ class _InProcessRun:
         if not isinstance(self.exception, RunTimeout):
             self.exception = RunTimeout(self.time_limit.seconds)
 
+    def _drop_globals(self) -> None:
+        """Free what the program left (``globals="drop"``), silently after a hard end.
+
+        After a normal end :func:`_end` has cleared the namespace as the interpreter does, with
+        the finalizers' output captured; after ``os._exit`` or the time limit the real
+        program wrote nothing more, so what clearing now writes is not kept.
+        """
+        level = self.capture.level()
+        free_at_exit(self.exception, self.main_globals)
+        self.capture.truncate(level)
+
     def outcome(self) -> MainOutcome:
         modules = self.state.item(Modules)
         assert self.plan is not None
         return MainOutcome(
-            globals=self.main_globals,
+            globals=None if self.request.globals == "drop" else self.main_globals,
             exception=self.exception,
             returncode=self.returncode,
             argv=self.started[0] if self.started else list(self.plan.argv),
@@ -372,8 +389,13 @@ def _end(
     exit_functions: ExitFunctions,
     logs: Logging,
     capture: StdioCapture,
+    drop_globals: bool,
 ) -> int:
-    """Finish the run as the interpreter finishes: report, join threads, atexit, flush."""
+    """Finish the run as the interpreter finishes: report, join threads, atexit, flush.
+
+    With *drop_globals*, the namespace is then cleared as the interpreter frees ``__main__``
+    at exit, so that the objects' finalizers run, and write, inside the run.
+    """
     if plan.script is not None:
         # The C code that runs a script flushes stderr, then stdout, before printing its error.
         _flush_std_streams((sys.stderr, sys.stdout))
@@ -403,11 +425,31 @@ def _end(
     except KeyboardInterrupt:  # Ctrl-C between the atexit functions
         returncode = SIGINT_STATUS
     logs.shutdown()
-    main_globals.update(removed)
+    if not drop_globals:
+        main_globals.update(removed)
     if not flush_std_files():
         returncode = FLUSH_FAILED_STATUS
+    if drop_globals:
+        free_at_exit(exception, main_globals)
+        _flush_std_streams((sys.stdout, sys.stderr))
     capture.flush()
     return returncode
+
+
+def free_at_exit(exception: BaseException | None, main_globals: dict[str, Any]) -> None:
+    """Free the program's objects as the interpreter's finalization does, after its last flush.
+
+    The uncaught exception's frames go first (``sys.last_traceback`` is deleted), then
+    ``__main__``'s namespace: emptied, then each object released in the order the names were
+    bound, then the garbage collected. ``weakref.finalize`` callbacks are over by then; those
+    whose objects die now are not called.
+    """
+    with finalizers_shut_down():
+        if exception is not None:
+            traceback.clear_frames(exception.__traceback__)
+        main_globals.clear()
+        # The interpreter collects garbage there too: the objects in reference cycles.
+        gc.collect()
 
 
 def _flush_std_streams(streams: tuple[TextIO | None, ...]) -> None:

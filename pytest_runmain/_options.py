@@ -29,6 +29,7 @@ __all__ = [
     "OPTIONS",
     "OPTION_NAMES",
     "Capture",
+    "GlobalsMode",
     "IsolationMode",
     "Mode",
     "OptionError",
@@ -57,6 +58,7 @@ IsolationMode = Literal["fail", "warn", "off"]
 Mode = Literal["inprocess", "subprocess", "both"]
 #: What an in-process run captures.
 Capture = Literal["sys", "fd"]
+GlobalsMode = Literal["keep", "drop"]
 StrPath = str | os.PathLike[str]
 
 
@@ -80,6 +82,7 @@ class RunOptions(TypedDict, total=False):
     mode: Mode
     timeout: float | None
     capture: Capture
+    globals: GlobalsMode
 
 
 @final
@@ -117,6 +120,10 @@ class RunRequest:
     #: ``"sys"``: capture ``sys.stdout``/``sys.stderr``; ``"fd"``: file descriptors 1 and 2
     #: too (output of C code and child processes), for in-process runs.
     capture: Capture = "sys"
+    #: ``"keep"``: the result holds the program's ``__main__`` globals (``result.globals``);
+    #: ``"drop"``: they are cleared at the end of the run, as the interpreter clears modules
+    #: at exit: the objects are freed (their finalizers' output is captured), not kept.
+    globals: GlobalsMode = "keep"
 
     @property
     def environment_overlay(self) -> dict[str, str | None]:
@@ -311,6 +318,13 @@ OPTIONS: Final[tuple[RunOption, ...]] = (
         "capture",
         Capture,
         "Capture sys.stdout/sys.stderr (default) or also file descriptors 1 and 2 (fd)",
+        "MODE",
+    ),
+    _choice_option(
+        "globals",
+        GlobalsMode,
+        "Keep each in-process run's __main__ globals in its result (default), or drop them at "
+        "the end of the run as the interpreter does at exit, freeing their memory",
         "MODE",
     ),
 )

@@ -191,15 +191,16 @@ def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, No
     """The :class:`~pytest_runmain.Runner` behind ``run_module`` and ``run_path``.
 
     Configured for this test: ini and command-line options, then its ``runmain`` markers.
-    After the test, the file descriptors its programs left open are checked again, once the
-    results (and the programs' globals with them) are released: those still open are leaks.
+    After the test, its results are released, the programs' globals cleared
+    (:meth:`~pytest_runmain.Runner.release`), and the file descriptors its programs left open
+    are checked again: those still open are leaks.
     """
     item = request.node
     runner = item_runner(item, [*request.config.stash[_config_layers_key], *_marker_layers(item)])
     yield runner
     if item.stash.get(_call_failed_key, False):
-        runner.results.clear()
-        return  # the failure's traceback keeps the test's results, and their files, alive
+        runner.release()
+        return  # the failure's traceback may keep objects of the programs, and their files, alive
     release_runner(item, runner)
 
 
@@ -230,7 +231,7 @@ def release_runner(item: pytest.Item, runner: Runner) -> None:
     with warnings.catch_warnings():
         # Releasing a program's open files warns; its interpreter would have exited silently.
         warnings.simplefilter("ignore", ResourceWarning)
-        runner.results.clear()
+        runner.release()
         remaining = runner.check_deferred_leaks()
     item.stash[_deferred_leaks_key] = [
         [command, str(leak)] for command, _, leaks in remaining for leak in leaks

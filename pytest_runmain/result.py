@@ -81,8 +81,8 @@ class RunResult:
     output_bytes: bytes
     #: The encoding of the run's standard streams.
     encoding: str
-    #: The program's ``__main__`` namespace (None for a run in a subprocess); see
-    #: :attr:`globals`.
+    #: The program's ``__main__`` namespace (None for a run in a subprocess, or with
+    #: ``globals="drop"``); see :attr:`globals`.
     namespace: dict[str, Any] | None
     #: The exception that ended the program (``SystemExit`` included), or None; always None
     #: for a run in a subprocess.
@@ -110,13 +110,16 @@ class RunResult:
     def globals(self) -> dict[str, Any]:
         """The program's ``__main__`` globals, kept even when the code raised.
 
-        Only an in-process run has them: for a run in a subprocess this raises an
-        :class:`AttributeError` that says so.
+        Only an in-process run that kept them has them: for a run in a subprocess, or one
+        with ``globals="drop"``, this raises an :class:`AttributeError` that says so.
         """
         if self.namespace is None:
+            if self.mode == "subprocess":
+                why = "ran in a subprocess (mode='subprocess'); run it with mode='inprocess'"
+            else:
+                why = "dropped them at its end (globals='drop'); run it with globals='keep'"
             raise AttributeError(
-                f"result.globals is not available: {self.command} ran in a subprocess "
-                "(mode='subprocess'); run it with mode='inprocess' to inspect its globals"
+                f"result.globals is not available: {self.command} {why} to inspect its globals"
             )
         return self.namespace
 

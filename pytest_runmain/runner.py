@@ -250,12 +250,29 @@ class Runner:
             timed_out=outcome.timed_out,
         )
 
+    def release(self) -> None:
+        """Forget :attr:`results`, freeing the programs' objects as their exit would have.
+
+        Each kept ``__main__`` namespace is cleared, as the interpreter frees it at exit, so
+        that the objects go now (their ``__del__`` methods run, ``weakref.finalize``
+        callbacks not marked ``atexit`` do not), not at some later garbage collection, where
+        what they print could land in another run's output. A result held elsewhere keeps its
+        other fields; its ``globals`` are empty.
+        """
+        from pytest_runmain._atexit import finalizers_shut_down
+
+        results, self.results = self.results, []
+        with finalizers_shut_down():
+            for result in results:
+                if result.namespace is not None:
+                    result.namespace.clear()
+
     def check_deferred_leaks(self) -> list[tuple[str, IsolationMode, list[StateLeak]]]:
         """Check again the leaks that the programs' objects may have been holding.
 
-        Call it once the results are released (:attr:`results` cleared, no other
-        reference): a file descriptor a program's globals kept open is closed by then, unless
-        something else still holds it. Returns, per run, the leaks that remain.
+        Call it once the results are released (:meth:`release`): a file descriptor a
+        program's globals kept open is closed by then, unless something else still holds it.
+        Returns, per run, the leaks that remain.
         """
         remaining = []
         pending, self._deferred_leaks = self._deferred_leaks, []

@@ -1178,6 +1178,80 @@ def test_atexit(cli: Cli, form: str, source: str) -> None:
     cli.check(*FORMS[form](cli.root, dedent(source)))
 
 
+FINALIZE_PROGRAMS: Final = {
+    "order-errors-and-atexit": """\
+        import atexit, weakref
+        class Holder:
+            pass
+        held = Holder()
+        weakref.finalize(held, print, "first finalizer")
+        weakref.finalize(held, print, "second finalizer")
+        weakref.finalize(held, print, "not at exit").atexit = False
+        def bad():
+            raise ValueError("finalizer failed")
+        weakref.finalize(held, bad)
+        atexit.register(print, "atexit")
+        print("main done")
+    """,
+    "detached-and-called": """\
+        import weakref
+        class Holder:
+            pass
+        a, b = Holder(), Holder()
+        weakref.finalize(a, print, "detached").detach()
+        f = weakref.finalize(b, print, "called early")
+        f()
+        weakref.finalize(b, print, "at exit")
+    """,
+    "creates-during-exit": """\
+        import weakref
+        class Holder:
+            pass
+        a, b = Holder(), Holder()
+        def later():
+            print("first")
+            weakref.finalize(b, print, "created during exit")
+        weakref.finalize(a, later)
+    """,
+}
+
+
+@pytest.mark.parametrize("form", BASIC_FORMS)
+@pytest.mark.parametrize("source", FINALIZE_PROGRAMS.values(), ids=FINALIZE_PROGRAMS.keys())
+def test_weakref_finalizers_at_exit(cli: Cli, form: str, source: str) -> None:
+    cli.check(*FORMS[form](cli.root, dedent(source)))
+
+
+DROPPED_GLOBALS = """\
+import weakref
+class Noisy:
+    def __init__(self, name):
+        self.name = name
+    def __del__(self):
+        print("freed", self.name)
+class Holder:
+    pass
+b = Noisy("b")
+_a = Noisy("_a")
+c = Noisy("c")
+held = Holder()
+weakref.finalize(held, print, "finalizer")
+weakref.finalize(held, print, "not at exit, never").atexit = False
+print("main done")
+"""
+
+
+@pytest.mark.runmain(globals="drop")
+@pytest.mark.parametrize("form", BASIC_FORMS)
+@pytest.mark.parametrize(
+    "ending",
+    ["", "raise SystemExit(3)\n", "def work():\n    local = Noisy('local')\n    1 / 0\nwork()\n"],
+    ids=["end", "sys-exit", "crash"],
+)
+def test_objects_freed_at_exit_with_dropped_globals(cli: Cli, form: str, ending: str) -> None:
+    cli.check(*FORMS[form](cli.root, DROPPED_GLOBALS + ending))
+
+
 THREAD_PROGRAMS: Final = {
     "prints-after-main": """\
         import threading, time

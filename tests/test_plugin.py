@@ -155,3 +155,35 @@ def test_a_test_module_runs_itself_with_dash_m(pytester: pytest.Pytester) -> Non
         """
     )
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_test_frees_its_programs_objects_before_the_next_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """Released at the test's end, not by a later collection, they print into no later run."""
+    # Collections only where a program asks: whether one comes between the tests is not luck.
+    pytester.makeconftest("import gc\n\ndef pytest_configure():\n    gc.disable()\n")
+    pytester.makepyfile(
+        noisy="""
+            class Noisy:
+                def __del__(self):
+                    print("freed late")
+            def function():  # keeps the globals in a cycle: only a collection would free them
+                pass
+            noisy = Noisy()
+        """,
+        collects="import gc\ngc.collect()\nprint('collected')\n",
+        test_order="""
+            import pytest
+
+            @pytest.mark.parametrize("failing", [False, True])
+            def test_keeps_objects(run_path, failing):
+                assert run_path("noisy.py").globals["noisy"] is not None
+                assert not failing
+
+            def test_next(run_path):
+                assert run_path("collects.py").stdout == "collected\\n"
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")  # its own gc settings
+    result.assert_outcomes(passed=2, failed=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+import traceback
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -272,6 +273,60 @@ def test_globals_are_kept_on_system_exit(runner: Runner, tmp_path: Path) -> None
     result = runner.run_path(script)
     assert (result.returncode, result.globals["answer"]) == (7, 42)
     assert isinstance(result.exception, SystemExit)
+
+
+NOISY_OBJECTS = """\
+import sys
+class Noisy:
+    def __init__(self):
+        self.log = sys.argv[1]  # __del__ cannot count on the globals: they may be gone
+    def __del__(self):
+        with open(self.log, "a") as log:
+            print("freed", file=log)
+        print("freed")
+def work():
+    payload = [Noisy()]
+    raise ValueError("payload in a frame")
+noisy = Noisy()
+"""
+
+
+def test_dropped_globals_free_the_objects_inside_the_run(runner: Runner, tmp_path: Path) -> None:
+    script = write(tmp_path / "noisy.py", NOISY_OBJECTS + "work()\n")
+    result = runner.run_path(script, tmp_path / "log", globals="drop")
+
+    assert result.returncode == 1
+    assert result.stdout == "freed\nfreed\n"  # the frame's object, then the global
+    with pytest.raises(AttributeError, match=r"dropped them at its end \(globals='drop'\)"):
+        result.globals  # noqa: B018 (the access is what raises)
+    assert isinstance(result.exception, ValueError)
+    frames = [frame for frame, _ in traceback.walk_tb(result.exception.__traceback__)]
+    assert [frame.f_code.co_name for frame in frames][-1] == "work"
+    assert all(frame.f_locals == {} for frame in frames)
+    assert (tmp_path / "log").read_text() == "freed\nfreed\n"
+
+
+def test_dropped_globals_after_os_exit_write_nothing(runner: Runner, tmp_path: Path) -> None:
+    script = write(tmp_path / "noisy.py", NOISY_OBJECTS + "import os\nos._exit(3)\n")
+    result = runner.run_path(script, tmp_path / "log", globals="drop")
+
+    assert (result.returncode, result.stdout) == (3, "")
+    assert (tmp_path / "log").read_text() == "freed\n"  # freed all the same: not kept
+
+
+def test_kept_globals_are_freed_when_the_runner_releases_them(
+    runner: Runner, tmp_path: Path
+) -> None:
+    script = write(tmp_path / "noisy.py", NOISY_OBJECTS)
+    result = runner.run_path(script, tmp_path / "log")
+    assert result.stdout == ""
+    assert isinstance(result.globals["noisy"], object)
+    assert not (tmp_path / "log").exists()
+
+    runner.release()
+
+    assert (runner.results, result.globals) == ([], {})
+    assert (tmp_path / "log").read_text() == "freed\n"
 
 
 def test_bytes_and_text_stdin(runner: Runner, tmp_path: Path) -> None:
