@@ -181,8 +181,16 @@ def _c_syntax_error_lines(exc: SyntaxError) -> list[str]:
 
     Its ``print_exception``: only a plain SyntaxError's end position counts (subclasses such as
     IndentationError get one caret), a multi-line error is underlined to the end of its first
-    line, and the text is handled as UTF-8 bytes.
+    line, and the text is handled as UTF-8 bytes. Without a line number (the tokenizer's
+    encoding errors) it falls back to the plain ``Name: message`` of other exceptions.
     """
+    name = type(exc).__qualname__
+    module = type(exc).__module__
+    if module != "builtins":
+        name = f"{module}.{name}"
+    if not isinstance(exc.lineno, int):
+        message = str(exc)
+        return [f"{name}: {message}\n" if message else f"{name}\n"]
     lines = [
         f'  File "{exc.filename if exc.filename is not None else "<string>"}", line {exc.lineno}\n'
     ]
@@ -200,10 +208,6 @@ def _c_syntax_error_lines(exc: SyntaxError) -> list[str]:
         end_offset = min(end_offset, len(text) + 1)
         lines.append(_c_error_text(offset, end_offset, text))
     message = str(exc.msg)
-    name = type(exc).__qualname__
-    module = type(exc).__module__
-    if module != "builtins":
-        name = f"{module}.{name}"
     lines.append(f"{name}: {message}\n" if message else f"{name}\n")
     return lines
 

@@ -14,11 +14,13 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 import io
 import marshal
 import os
 import pkgutil
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -248,11 +250,89 @@ class MainScript:
 
     def _make_code(self) -> CodeType:
         if self.compiled:
-            code = marshal.loads(self.data[_PYC_HEADER_SIZE:])
-            if not isinstance(code, CodeType):
-                raise RuntimeError(f"{self.path!r} does not hold a code object")
-            return code
+            return _unmarshal_main_code(self.data)
+        check_source_encoding(self.data, self.path)
         return compile(self.data, self.path, "exec", dont_inherit=True)
+
+
+def _unmarshal_main_code(data: bytes) -> CodeType:
+    """The code of a ``.pyc`` file, with the errors of the interpreter's ``run_pyc_file``.
+
+    It reads the header's four 32-bit fields (a short one is an ``EOFError``), then one
+    object: anything but a code object, unreadable data included, is a ``RuntimeError``.
+    """
+    if len(data) < _PYC_HEADER_SIZE:
+        raise EOFError("EOF read where not expected")
+    try:
+        code = marshal.loads(data[_PYC_HEADER_SIZE:])
+    except (EOFError, ValueError, TypeError):
+        code = None
+    if not isinstance(code, CodeType):
+        raise RuntimeError("Bad code object in .pyc file")
+    return code
+
+
+#: PEP 263's encoding declaration, in one of the first two lines.
+_CODING_COOKIE: Final = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
+#: A first line that lets the declaration be on the second: blank or a comment.
+_BLANK_OR_COMMENT: Final = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)", re.ASCII)
+_PEP_263_URL: Final = (
+    "https://python.org/dev/peps/pep-0263/"
+    if sys.version_info < (3, 11)
+    else "https://peps.python.org/pep-0263/"
+)
+#: 3.10's tokenizer names the line after the one with the undecodable byte.
+_NON_UTF8_LINE_OFFSET: Final = 1 if sys.version_info < (3, 11) else 0
+
+
+def check_source_encoding(data: bytes, path: str) -> None:
+    """Raise the ``SyntaxError`` the interpreter's tokenizer gives a script it cannot decode.
+
+    ``python PATH`` reads the file with the C tokenizer, whose errors differ from
+    :func:`compile`'s: an undecodable byte without a declaration is "Non-UTF-8 code starting
+    with ...", a declared encoding that is unknown or does not fit the bytes an "encoding
+    problem". Neither has a location. A declared or BOM-marked UTF-8 is left to
+    :func:`compile`, whose "(unicode error)" is the interpreter's too.
+    """
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
+    first, _, rest = body.partition(b"\n")
+    match = _CODING_COOKIE.match(first)
+    if match is None and _BLANK_OR_COMMENT.match(first):
+        match = _CODING_COOKIE.match(rest.partition(b"\n")[0])
+    if match is not None:
+        name = _normal_encoding_name(match.group(1).decode("ascii"))
+        if name == "utf-8":
+            return
+        if bom:
+            raise SyntaxError(f"encoding problem: {name} with BOM")
+        try:
+            body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            raise SyntaxError(f"encoding problem: {name}") from None
+        return
+    if bom:
+        return
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1 + _NON_UTF8_LINE_OFFSET
+        raise SyntaxError(
+            f"Non-UTF-8 code starting with '\\x{body[exc.start]:02x}' in file {path} on line "
+            f"{line}, but no encoding declared; see {_PEP_263_URL} for details"
+        ) from None
+
+
+def _normal_encoding_name(name: str) -> str:
+    """The tokenizer's ``get_normal_name``: UTF-8 and Latin-1 spellings made canonical."""
+    spelling = name[:12].lower().replace("_", "-")
+    if spelling == "utf-8" or spelling.startswith("utf-8-"):
+        return "utf-8"
+    if spelling in ("latin-1", "iso-8859-1", "iso-latin-1") or spelling.startswith(
+        ("latin-1-", "iso-8859-1-", "iso-latin-1-")
+    ):
+        return "iso-8859-1"
+    return name
 
 
 def command_line_abspath(path: str) -> str:

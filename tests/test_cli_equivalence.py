@@ -13,6 +13,7 @@ import difflib
 import fnmatch
 import importlib
 import logging
+import marshal
 import os
 import py_compile
 import re
@@ -788,6 +789,45 @@ def test_syntax_error(cli: Cli, form: str, source: str) -> None:
 def test_syntax_error_in_imported_module(cli: Cli) -> None:
     write(cli.root, {"bin/helper.py": "def f(:\n    pass\n", "bin/prog.py": "import helper\n"})
     cli.check("bin/prog.py")
+
+
+#: Scripts the interpreter's tokenizer cannot decode, each with its own message and no location.
+UNDECODABLE_SOURCES: Final = {
+    "no-declaration": b'print("caf\xe9")\n',
+    "no-declaration-line-3": b'x = 1\n\n# comment \xe9\nprint("never")\n',
+    "unknown-codec": b"# -*- coding: eqv-no-such-codec -*-\nprint(1)\n",
+    "declared-ascii": b'# coding: ascii\nprint("\xc3\xa9")\n',
+    "declared-on-line-2": b'#!/usr/bin/env python\n# coding: cp1252\nprint("\x81")\n',
+    "bom-and-latin-1": b"\xef\xbb\xbf# -*- coding: latin-1 -*-\nprint(1)\n",
+    "bom-then-bad-utf8": b'\xef\xbb\xbfprint("\xe9")\n',
+    "declared-utf-8": b'# coding: utf-8\nprint("\xe9")\n',
+    "declared-latin-1-fine": b'# coding: latin-1\nprint("caf\xe9")\n',
+}
+
+
+@pytest.mark.parametrize("source", UNDECODABLE_SOURCES.values(), ids=UNDECODABLE_SOURCES.keys())
+def test_source_the_tokenizer_cannot_decode(cli: Cli, source: bytes) -> None:
+    (cli.root / "prog.py").write_bytes(source)
+    cli.check("prog.py")
+
+
+#: Bytecode files cut short or holding something else than code, by what is left of them.
+BROKEN_BYTECODE: Final = {
+    "magic-only": lambda pyc: pyc[:4],
+    "short-header": lambda pyc: pyc[:10],
+    "header-only": lambda pyc: pyc[:16],
+    "cut-in-code": lambda pyc: pyc[:20],
+    "not-code": lambda pyc: pyc[:16] + marshal.dumps(42),
+}
+
+
+@pytest.mark.parametrize("suffix", [".pyc", ".bin"])
+@pytest.mark.parametrize("cut", BROKEN_BYTECODE.values(), ids=BROKEN_BYTECODE.keys())
+def test_broken_bytecode(cli: Cli, cut: Callable[[bytes], bytes], suffix: str) -> None:
+    write(cli.root, {"prog.py": "print('never')\n"})
+    pyc = compile_to(cli.root / "prog.py", cli.root / "full.pyc").read_bytes()
+    (cli.root / f"prog{suffix}").write_bytes(cut(pyc))
+    cli.check(f"prog{suffix}")
 
 
 BROKEN_INITS: Final = {
