@@ -144,11 +144,34 @@ def _finalize() -> Any:
 
 
 def _format_callback_error(exc: BaseException) -> str:
+    """What the interpreter's unraisable-exception writer prints for a failing callback.
+
+    Its own traceback only (no chained exceptions), then ``module.Name: text`` with the
+    module left out for builtins (and, from 3.11, ``__main__``) and the ``: `` written even
+    when the text is empty.
+    """
     # The first frame is run()'s call of the callback: the interpreter's has none.
     tb = exc.__traceback__.tb_next if exc.__traceback__ else None
-    te = traceback.TracebackException(type(exc), exc, tb)
-    if not _CALLBACK_ERROR_POSITIONS:
-        te.stack = traceback.StackSummary.from_list(
-            [traceback.FrameSummary(f.filename, f.lineno, f.name, line=f.line) for f in te.stack]
-        )
-    return "".join(te.format())
+    lines = []
+    if tb is not None:
+        stack = traceback.extract_tb(tb)
+        if not _CALLBACK_ERROR_POSITIONS:
+            stack = traceback.StackSummary.from_list(
+                [traceback.FrameSummary(f.filename, f.lineno, f.name, line=f.line) for f in stack]
+            )
+        lines = ["Traceback (most recent call last):\n", *stack.format()]
+    name = type(exc).__qualname__
+    module = type(exc).__module__
+    if module not in _UNQUALIFIED_MODULES:
+        name = f"{module}.{name}"
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<exception str() failed>"
+    return "".join([*lines, f"{name}: {text}\n"])
+
+
+#: The modules whose exception classes the unraisable-exception writer names without prefix.
+_UNQUALIFIED_MODULES: Final = (
+    ("builtins",) if sys.version_info < (3, 11) else ("builtins", "__main__")
+)

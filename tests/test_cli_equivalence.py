@@ -1209,6 +1209,30 @@ ATEXIT_PROGRAMS: Final = {
             atexit.register(print, "registered late")
         atexit.register(outer)
     """,
+    "errors-without-text": """\
+        import atexit
+        class Error(Exception):
+            pass
+        def empty():
+            raise ValueError()
+        def own_class():
+            raise Error
+        def interrupted():
+            raise KeyboardInterrupt
+        for function in (empty, own_class, interrupted):
+            atexit.register(function)
+    """,
+    "chained-error": """\
+        import atexit
+        class Error(Exception):
+            pass
+        def chained():
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                raise Error("while handling")
+        atexit.register(chained)
+    """,
 }
 
 
