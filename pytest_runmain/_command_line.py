@@ -32,6 +32,7 @@ from pytest_runmain._capture import StdioCapture
 from pytest_runmain._exit import (
     FLUSH_FAILED_STATUS,
     SIGINT_STATUS,
+    TupleExits,
     flush_std_files,
     report_ending,
     report_ignored_at_shutdown,
@@ -209,6 +210,7 @@ class _InProcessRun:
         with (
             ExitFunctions(self.own.owns_frame) as exit_functions,
             HardExits(self.capture.level) as hard_exits,
+            TupleExits(),
             self.time_limit if self.time_limit is not None else contextlib.nullcontext(),
         ):
             threads = RunThreads()

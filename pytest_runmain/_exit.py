@@ -19,13 +19,14 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Final, TextIO
+from typing import Final, NoReturn, TextIO
 
 from pytest_runmain._runpy_source import runpy_source
 
 __all__ = [
     "FLUSH_FAILED_STATUS",
     "SIGINT_STATUS",
+    "TupleExits",
     "exit_status",
     "flush_std_files",
     "report_ending",
@@ -94,6 +95,8 @@ def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
         return 0
     if isinstance(exc, SystemExit):
         code = exc.code
+        if _TUPLE_ARGUMENT in vars(exc):
+            code = vars(exc)[_TUPLE_ARGUMENT]  # what the C code saw: printed whole
         if code is None:
             return 0
         if isinstance(code, int):
@@ -113,6 +116,45 @@ def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
     if type(exc) is KeyboardInterrupt:  # a subclass is an ordinary error to the interpreter
         return SIGINT_STATUS
     return 1
+
+
+#: Where :class:`TupleExits` notes the tuple ``sys.exit`` was given.
+_TUPLE_ARGUMENT: Final = "_pytest_runmain_sys_exit_argument"
+
+
+class TupleExits:
+    """``sys.exit(t)`` with a tuple *t*, as Python 3.10 and 3.11 end with it (a no-op later).
+
+    There ``sys.exit`` hands *t* to the C code unwrapped: caught, it is ``SystemExit(*t)`` (so
+    ``sys.exit(())`` has ``code`` None), but uncaught the interpreter prints *t* itself and
+    exits 1. For the run, ``sys.exit`` is a function that raises the same exception and notes
+    *t* on it, for :func:`exit_status`.
+    """
+
+    def __init__(self) -> None:
+        self._original: Callable[..., object] | None = None
+
+    def __enter__(self) -> TupleExits:
+        if _EXIT_PASSES_TUPLES_UNWRAPPED:
+            self._original = sys.exit
+            sys.exit = _exit_with_tuple_noted
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._original is not None and sys.exit is _exit_with_tuple_noted:
+            sys.exit = self._original  # type: ignore[assignment]
+
+
+def _exit_with_tuple_noted(status: object = None, /) -> NoReturn:
+    """``sys.exit`` as 3.10 and 3.11 raise it, with a tuple argument noted."""
+    if type(status) is not tuple:
+        raise SystemExit(status)
+    exc = SystemExit(*status)
+    vars(exc)[_TUPLE_ARGUMENT] = status
+    raise exc
+
+
+_EXIT_PASSES_TUPLES_UNWRAPPED: Final = sys.version_info < (3, 12)
 
 
 def _is_internal(filename: str) -> bool:
