@@ -108,23 +108,35 @@ def run_in_process(
     """Run *request* in-process as the real command line would; put the interpreter back after.
 
     Raises :class:`TargetError` (nothing of the program has run, or only its parent package's
-    import) when the target cannot be run: no such module or file, no ``__main__``, not
-    Python. Everything the program does, including raising, is in the outcome, except the
-    exceptions of the *passthrough* types, which propagate once the state is restored (pytest
-    raises its outcomes, a pytest-timeout failure say, inside the code it runs). The outcome
-    lists what the program changed in the interpreter's state and what could not be put back.
+    import, whose output the error then carries) when the target cannot be run: no such
+    module or file, no ``__main__``, not Python. Everything the program does, including
+    raising, is in the outcome, except the exceptions of the *passthrough* types, which
+    propagate once the state is restored (pytest raises its outcomes, a pytest-timeout failure
+    say, inside the code it runs). The outcome lists what the program changed in the
+    interpreter's state and what could not be put back.
     """
     with _one_thread_at_a_time(request):
         run = _InProcessRun(request, passthrough)
         run.capture.start()
+        failure: TargetError | None = None
         try:
             run.set_up()
             run.execute()
             run.state.finish()
+        except TargetError as exc:
+            failure = exc
         finally:
             run.state.close()
             run.capture.stop()
             exit_forked_child(run.pid, run.returncode)
+        if failure is not None:
+            # What a parent package printed while it was imported, before the lookup failed.
+            encoding = run.capture.encoding
+            failure.add_output(
+                run.capture.stdout_bytes.decode(encoding, "backslashreplace"),
+                run.capture.stderr_bytes.decode(encoding, "backslashreplace"),
+            )
+            raise failure
     return run.outcome()
 
 

@@ -57,6 +57,22 @@ class TargetError(ImportError):
     def __init__(self, message: str, target: str | None = None) -> None:
         super().__init__(message)
         self.target = target
+        #: What the run printed before the lookup failed: a parent package's import (``-m
+        #: pkg.mod`` imports ``pkg`` first, as the real command line does).
+        self.stdout = ""
+        self.stderr = ""
+
+    def add_output(self, stdout: str, stderr: str) -> None:
+        """Keep what the run printed, and show it after the message."""
+        self.stdout, self.stderr = stdout, stderr
+        shown = [
+            f"{name} before the failure:\n" + "".join(f"    {line}\n" for line in text.splitlines())
+            for name, text in (("stdout", stdout), ("stderr", stderr))
+            if text
+        ]
+        if shown and self.args and isinstance(self.args[0], str):
+            self.args = (f"{self.args[0]}\n{''.join(shown)}".rstrip("\n"), *self.args[1:])
+            self.msg = self.args[0]
 
 
 @final

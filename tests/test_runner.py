@@ -204,6 +204,22 @@ def test_script_globals_keep_file_and_cached_after_the_atexit_step(
     assert result.globals["__cached__"] is None
 
 
+def test_target_error_keeps_what_the_parent_package_printed(runner: Runner, tmp_path: Path) -> None:
+    write(
+        tmp_path / "noisy" / "__init__.py",
+        "import sys\nprint('init out')\nprint('init err', file=sys.stderr)\n",
+    )
+    with pytest.raises(TargetError) as info:
+        runner.run_module("noisy.missing", cwd=tmp_path)
+    assert (info.value.stdout, info.value.stderr) == ("init out\n", "init err\n")
+    assert str(info.value) == (
+        "No module named noisy.missing\n"
+        "stdout before the failure:\n    init out\n"
+        "stderr before the failure:\n    init err"
+    )
+    assert "noisy" not in sys.modules  # the program's own package, forgotten with the run
+
+
 def test_missing_cwd_is_reported(runner: Runner, tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError, match="is not an existing directory"):
         runner.run_module("app", cwd=tmp_path / "nope")
