@@ -257,14 +257,19 @@ class Runner:
         that the objects go now (their ``__del__`` methods run, ``weakref.finalize``
         callbacks not marked ``atexit`` do not), not at some later garbage collection, where
         what they print could land in another run's output. A result held elsewhere keeps its
-        other fields; its ``globals`` are empty.
+        other fields; its ``globals`` are empty. The globals of a run that left a thread
+        running are not cleared: the thread may still use them.
         """
         from pytest_runmain._atexit import finalizers_shut_down
+        from pytest_runmain._state_items import Threads
 
         results, self.results = self.results, []
         with finalizers_shut_down():
             for result in results:
-                if result.namespace is not None:
+                # A thread the program left running may still use its globals: they stay.
+                if result.namespace is not None and not any(
+                    leak.name == Threads.name for leak in result.leaks
+                ):
                     result.namespace.clear()
 
     def check_deferred_leaks(self) -> list[tuple[str, IsolationMode, list[StateLeak]]]:

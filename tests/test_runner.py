@@ -345,6 +345,30 @@ def test_kept_globals_are_freed_when_the_runner_releases_them(
     assert (tmp_path / "log").read_text() == "freed\n"
 
 
+def test_globals_a_running_thread_uses_are_not_released(runner: Runner, tmp_path: Path) -> None:
+    script = write(
+        tmp_path / "worker.py",
+        """\
+        import threading
+        stop = threading.Event()
+        def work():
+            while not stop.wait(0.01):
+                pass
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        """,
+    )
+    result = runner.run_path(script, isolation="off")
+    assert [leak.name for leak in result.leaks] == ["threads"]
+
+    runner.release()
+
+    assert result.globals["worker"].is_alive()
+    result.globals["stop"].set()
+    result.globals["worker"].join(5)
+    assert not result.globals["worker"].is_alive()
+
+
 def test_bytes_and_text_stdin(runner: Runner, tmp_path: Path) -> None:
     reverse = write(
         tmp_path / "reverse.py",
