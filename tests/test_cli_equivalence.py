@@ -723,12 +723,16 @@ def test_exception_in_sibling_module_of_a_script(cli: Cli) -> None:
     cli.check("bin/prog.py")
 
 
+#: In-process the program starts ~80 frames deep under pytest and shares its recursion limit,
+#: so the count of repeated lines cannot match.
+REPEATED: Final = r"\[Previous line repeated \d+ more times\]"
+
+
+@pytest.mark.runmain(normalize=REPEATED)  # for --runmain-mode=both
 def test_recursion_error(cli: Cli) -> None:
     write(cli.root, {"prog.py": "def down(n):\n    return down(n + 1)\ndown(0)\n"})
     real, ours = cli.both("prog.py")
-    # In-process the program starts ~80 frames deep under pytest and shares its recursion
-    # limit, so the count of repeated lines cannot match.
-    repeated = r"\[Previous line repeated \d+ more times\]"
+    repeated = REPEATED
     assert_same(real.sub(repeated, "[repeated]"), ours.sub(repeated, "[repeated]"))
 
 
@@ -1454,6 +1458,7 @@ def test_a_module_the_test_process_imported_runs_as_in_a_new_process(
     assert vars(sys.modules["eqv_pkg"])["mod"] is imported["eqv_pkg.mod"]
 
 
+@pytest.mark.runmain(mode="inprocess")  # a child cannot see the test's patch
 def test_a_patch_by_dotted_name_reaches_every_run(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,15 +88,18 @@ def test_both_mode_fails_with_a_diff_when_they_differ(tmp_path: Path) -> None:
     )
     with pytest.raises(ModeMismatchError) as info:
         Runner().run_path(script, mode="both")
-    assert str(info.value).splitlines() == [
+    lines = str(info.value).splitlines()
+    assert lines[:7] == [
         f"python {script} ended differently in-process and in a subprocess:",
         "--- stdout (subprocess)",
         "+++ stdout (in-process)",
         "@@ -1 +1 @@",
         "-outside",
         "+inside",
+        "",
     ]
     assert info.value.subprocess.stdout == "outside\n"
+    assert info.value.differences == ["\n".join(lines[1:6])]
 
 
 @pytest.mark.parametrize(
