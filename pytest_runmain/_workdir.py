@@ -53,10 +53,13 @@ Kind = Literal["dir", "file", "link", "other"]
 class Entry:
     """One path of a snapshot."""
 
+    #: ``"dir"``, ``"file"`` (a regular file), ``"link"`` (a symbolic link) or ``"other"``.
     kind: Kind
     #: The permission bits (``stat.S_IMODE``).
     mode: int
+    #: The last access time, in nanoseconds.
     atime_ns: int
+    #: The last modification time, in nanoseconds.
     mtime_ns: int
     #: A regular file's bytes.
     data: bytes = b""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final, final
 
 import pytest
 
-from pytest_runmain._workdir import Tree, tree_differences
+from pytest_runmain._workdir import Entry, Tree, tree_differences
 
 if TYPE_CHECKING:
     from pytest_runmain.result import RunResult
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ADDRESSES",
     "PLACEHOLDER",
+    "Entry",
     "ModeComparison",
     "ModeMismatchError",
     "RunmainSnapshotWarning",
@@ -65,8 +66,10 @@ class ModeComparison:
     #: The patterns whose matches are replaced by :data:`PLACEHOLDER` before comparing:
     #: :data:`ADDRESSES`, then those of the ``normalize`` option.
     normalize: tuple[re.Pattern[str], ...] = (ADDRESSES,)
-    #: The files the in-process run left in its working directory, by relative path; None when
-    #: the directory was not snapshotted (it is not one of the test's temporary directories).
+    #: The files the in-process run left in its working directory: relative path (``""`` for
+    #: the directory itself) to :class:`Entry` (its ``kind``, permission bits, times, a
+    #: file's ``data``, a link's ``target``). None when the directory was not snapshotted (it
+    #: is not one of the test's temporary directories).
     inprocess_files: Tree | None = None
     #: The files the subprocess run left, from the same starting files.
     subprocess_files: Tree | None = None

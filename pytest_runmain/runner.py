@@ -84,7 +84,7 @@ def _snapshot(request: RunRequest, root: str, when: str) -> Tree | None:
                 f"{request.command}: mode='both' cannot snapshot its working directory {when} "
                 f"({exc}); the two runs are compared without their files"
             ),
-            stacklevel=5,
+            stacklevel=6,  # the test's run_module / run_path call
         )
         return None
 
@@ -149,8 +149,10 @@ class Runner:
         state the run could not put back does: ``"fail"`` raises :class:`StateLeakError`,
         ``"warn"`` warns, ``"off"`` only records it in ``result.leaks``; *mode* runs the
         program ``"inprocess"``, in a ``"subprocess"``, or ``"both"`` (compared, the
-        in-process result returned); *timeout* stops a run after that many seconds
-        (``result.timed_out``); ``capture="fd"`` also captures file descriptors 1 and 2.
+        in-process result returned); *normalize* are regular expressions whose matches
+        ``"both"`` ignores when comparing (object addresses always are); *timeout* stops a
+        run after that many seconds (``result.timed_out``); ``capture="fd"`` also captures
+        file descriptors 1 and 2.
         Keywords not given take the configured values (markers, ini and command-line options).
         """
         __tracebackhide__ = True
