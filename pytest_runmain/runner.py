@@ -15,7 +15,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, final
+from typing import Any, Final, Protocol, final
 
 from pytest_runmain._capture import encode_stdin, stdio_encoding
 from pytest_runmain._command_line import run_in_process
@@ -74,15 +74,20 @@ def _inside(path: str, roots: Iterable[StrPath]) -> bool:
     return False
 
 
+_BEFORE: Final = "before the runs"
+
+
 def _snapshot(request: RunRequest, root: str, when: str) -> Tree | None:
     """The files under *root* (*when* says which), or None with a warning saying why not."""
     try:
         return snapshot_tree(root)
     except (TreeTooLarge, OSError) as exc:
+        unrestored = "the in-process run starts from what the subprocess run left, and "
         warnings.warn(
             RunmainSnapshotWarning(
                 f"{request.command}: mode='both' cannot snapshot its working directory {when} "
-                f"({exc}); the two runs are compared without their files"
+                f"({exc}): {unrestored if when == _BEFORE else ''}the two runs are compared "
+                "without their files"
             ),
             stacklevel=6,  # the test's run_module / run_path call
         )
@@ -231,7 +236,7 @@ class Runner:
         __tracebackhide__ = True
         root = _absolute_cwd(request)
         own = self._own_directories is not None and _inside(root, self._own_directories())
-        start = _snapshot(request, root, "before the runs") if own else None
+        start = _snapshot(request, root, _BEFORE) if own else None
         child = self._run_subprocess(request)
         child_files = None
         if start is not None:

@@ -532,5 +532,9 @@ def test_a_directory_too_large_to_snapshot_warns(
     (tmp_path / "big.txt").write_text("x" * 11)
     script = write(tmp_path, "prog.py", "print('ok')\n")
     own = Runner(own_directories=lambda: [tmp_path])
-    with pytest.warns(RunmainSnapshotWarning, match="cannot snapshot its working directory"):
+    message = (
+        r"cannot snapshot its working directory before the runs \(.* more than 10 bytes .*\): "
+        "the in-process run starts from what the subprocess run left"
+    )
+    with pytest.warns(RunmainSnapshotWarning, match=message):
         assert own.run_path(script, cwd=tmp_path, mode="both").stdout == "ok\n"
