@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         StateLeakError,
         state_unchanged,
     )
-    from pytest_runmain.modes import ModeMismatchError
+    from pytest_runmain.modes import ModeMismatchError, RunmainSnapshotWarning
     from pytest_runmain.result import RunFailed, RunResult
     from pytest_runmain.runner import RunModule, Runner, RunPath
     from pytest_runmain.targets import Target
@@ -42,6 +42,7 @@ _HOMES = {
     "RunRequest": "pytest_runmain._options",
     "RunResult": "pytest_runmain.result",
     "RunmainLeakWarning": "pytest_runmain.leaks",
+    "RunmainSnapshotWarning": "pytest_runmain.modes",
     "Runner": "pytest_runmain.runner",
     "StateChange": "pytest_runmain._state",
     "StateChangedError": "pytest_runmain.leaks",
@@ -79,6 +80,7 @@ __all__ = [
     "RunRequest",
     "RunResult",
     "RunmainLeakWarning",
+    "RunmainSnapshotWarning",
     "Runner",
     "StateChange",
     "StateChangedError",

@@ -9,8 +9,9 @@ that the three agree).
 A run is configured, lowest precedence first, by ini options, command-line options, ``runmain``
 markers on the module, the class and the function, and the keyword arguments of the call. Each
 layer is a plain dict of the options it sets; :func:`merge_layers` folds them: the highest layer
-that sets a key wins, except ``env``, which merges key by key. The program's arguments come
-from the call when it gives any, else from the closest marker that has positional arguments.
+that sets a key wins, except ``env``, which merges key by key, and ``normalize``, whose patterns
+add up. The program's arguments come from the call when it gives any, else from the closest
+marker that has positional arguments.
 
 PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
@@ -18,8 +19,9 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, TypedDict, final, get_args
@@ -33,6 +35,7 @@ __all__ = [
     "IsolationMode",
     "Mode",
     "OptionError",
+    "Patterns",
     "RunOption",
     "RunOptions",
     "RunRequest",
@@ -60,6 +63,8 @@ Mode = Literal["inprocess", "subprocess", "both"]
 Capture = Literal["sys", "fd"]
 GlobalsMode = Literal["keep", "drop"]
 StrPath = str | os.PathLike[str]
+#: Regular expressions: one, or a sequence of them.
+Patterns = str | re.Pattern[str] | Sequence[str | re.Pattern[str]]
 
 
 class OptionError(TypeError):
@@ -80,6 +85,7 @@ class RunOptions(TypedDict, total=False):
     columns: int | None
     isolation: IsolationMode
     mode: Mode
+    normalize: Patterns
     timeout: float | None
     capture: Capture
     globals: GlobalsMode
@@ -115,6 +121,9 @@ class RunRequest:
     #: Where the program runs: ``"inprocess"``, ``"subprocess"`` (``sys.executable``), or
     #: ``"both"`` (each run both ways, compared; the in-process result is returned).
     mode: Mode = "inprocess"
+    #: With ``mode="both"``, what the comparison of the two runs ignores: each match of these
+    #: regular expressions is replaced by ``...`` in both outputs (object addresses always are).
+    normalize: list[re.Pattern[str]] = field(default_factory=list)
     #: Seconds after which the run is stopped (None: no limit).
     timeout: float | None = None
     #: ``"sys"``: capture ``sys.stdout``/``sys.stderr``; ``"fd"``: file descriptors 1 and 2
@@ -204,6 +213,27 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[object, str], str]
     return check
 
 
+def _check_normalize(value: object, where: str) -> list[re.Pattern[str]]:
+    items = [value] if isinstance(value, (str, re.Pattern)) else value
+    if not isinstance(items, (list, tuple)) or not all(
+        isinstance(item, (str, re.Pattern)) for item in items
+    ):
+        raise OptionError(
+            f"{where}: normalize must be a regular expression (str or re.Pattern) or a list of "
+            f"them, not {value!r}"
+        )
+    patterns = []
+    for item in items:
+        try:
+            pattern = re.compile(item)
+        except re.error as exc:
+            raise OptionError(f"{where}: normalize pattern {item!r} is not valid: {exc}") from None
+        if not isinstance(pattern.pattern, str):
+            raise OptionError(f"{where}: normalize pattern {item!r} must match text, not bytes")
+        patterns.append(pattern)
+    return patterns
+
+
 #: The longest time limit, in seconds (over three years): timers take no more.
 _MAX_TIMEOUT: Final = 10**8
 
@@ -226,8 +256,9 @@ def _check_timeout(value: object, where: str) -> float | None:
 #: How the ini file and the command line spell an option's value: ``"env"`` NAME=VALUE entries
 #: (an ini line list, a repeatable flag), ``"dir"`` a directory relative to the layer's base
 #: directory, ``"flag"`` a boolean (ini ``bool``, a flag without a value), ``"int"`` and
-#: ``"float"`` numbers, ``"choice"`` one of the option's choices.
-Setting = Literal["env", "dir", "flag", "int", "float", "choice"]
+#: ``"float"`` numbers, ``"choice"`` one of the option's choices, ``"patterns"`` regular
+#: expressions (an ini line list, a repeatable flag).
+Setting = Literal["env", "dir", "flag", "int", "float", "choice", "patterns"]
 
 
 @final
@@ -307,6 +338,14 @@ OPTIONS: Final[tuple[RunOption, ...]] = (
         "MODE",
     ),
     RunOption(
+        "normalize",
+        _check_normalize,
+        "Regular expressions whose matches mode=both replaces with ... in both runs' output "
+        "before comparing them (object addresses always are)",
+        "patterns",
+        "REGEX",
+    ),
+    RunOption(
         "timeout",
         _check_timeout,
         "Stop every run after this many seconds",
@@ -364,6 +403,8 @@ def setting_value(option: RunOption, raw: Any, base: StrPath, source: str) -> An
     """
     if option.setting == "env":
         return _env_assignments(raw, source)
+    if option.setting == "patterns":
+        return list(raw) if raw else NOT_SET
     if option.setting == "flag":
         return True if raw else NOT_SET
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -411,13 +452,16 @@ def merge_layers(kind: TargetKind, target: str, layers: Iterable[Mapping[str, An
     """Fold checked option layers, lowest precedence first, into a request.
 
     A layer's ``"args"`` key, when present and non-empty, replaces the arguments of the lower
-    layers; ``"env"`` merges key by key; every other key is replaced as a whole.
+    layers; ``"env"`` merges key by key; ``"normalize"`` adds its patterns to those of the lower
+    layers; every other key is replaced as a whole.
     """
     request = RunRequest(kind, target)
     for layer in layers:
         for name, value in layer.items():
             if name == "env":
                 request.env.update(value)
+            elif name == "normalize":
+                request.normalize.extend(p for p in value if p not in request.normalize)
             elif name == "args":
                 if value:
                     request.args = list(value)

@@ -102,6 +102,7 @@ _FLAG_ARGUMENTS: Final[Mapping[Setting, Callable[[RunOption], dict[str, Any]]]] 
     "int": lambda o: {"type": int, "metavar": o.metavar},
     "float": lambda o: {"type": float, "metavar": o.metavar},
     "choice": lambda o: {"choices": o.choices},
+    "patterns": lambda o: {"action": "append", "default": [], "metavar": o.metavar},
 }
 _INI_ARGUMENTS: Final[Mapping[Setting, dict[str, Any]]] = {
     "env": {"type": "linelist", "default": []},
@@ -110,12 +111,15 @@ _INI_ARGUMENTS: Final[Mapping[Setting, dict[str, Any]]] = {
     "int": {"default": ""},
     "float": {"default": ""},
     "choice": {"default": ""},
+    "patterns": {"type": "linelist", "default": []},
 }
 
 
 def _flag_help(option: RunOption) -> str:
     if option.setting == "env":
         return f"{option.help}, one NAME=VALUE each time (repeatable; NAME= sets it empty)"
+    if option.setting == "patterns":
+        return f"{option.help} (repeatable)"
     if option.setting == "dir":
         return f"{option.help}, relative to the invocation directory"
     return option.help
@@ -124,6 +128,8 @@ def _flag_help(option: RunOption) -> str:
 def _ini_help(option: RunOption) -> str:
     if option.setting == "env":
         return f"{option.help}, one NAME=VALUE per line"
+    if option.setting == "patterns":
+        return f"{option.help}, one per line"
     if option.setting == "dir":
         return f"{option.help}, relative to the rootdir"
     return option.help
@@ -187,16 +193,20 @@ _PYTEST_OUTCOMES: Final = (pytest.fail.Exception, pytest.skip.Exception, pytest.
 
 
 @pytest.fixture
-def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, None]:
+def runmain_runner(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Generator[Runner, None, None]:
     """The :class:`~pytest_runmain.Runner` behind ``run_module`` and ``run_path``.
 
-    Configured for this test: ini and command-line options, then its ``runmain`` markers.
-    After the test, its results are released, the programs' globals cleared
-    (:meth:`~pytest_runmain.Runner.release`), and the file descriptors its programs left open
-    are checked again: those still open are leaks.
+    Configured for this test: ini and command-line options, then its ``runmain`` markers. The
+    session's temporary directories (``tmp_path`` and its siblings) are the test's own: there,
+    ``mode="both"`` runs both ways from the same files. After the test, its results are
+    released, the programs' globals cleared (:meth:`~pytest_runmain.Runner.release`), and the
+    file descriptors its programs left open are checked again: those still open are leaks.
     """
     item = request.node
-    runner = item_runner(item, [*request.config.stash[_config_layers_key], *_marker_layers(item)])
+    layers = [*request.config.stash[_config_layers_key], *_marker_layers(item)]
+    runner = item_runner(item, layers, lambda: [tmp_path_factory.getbasetemp()])
     yield runner
     if item.stash.get(_call_failed_key, False):
         runner.release()
@@ -204,8 +214,16 @@ def runmain_runner(request: pytest.FixtureRequest) -> Generator[Runner, None, No
     release_runner(item, runner)
 
 
-def item_runner(item: pytest.Item, layers: list[dict[str, Any]]) -> Runner:
-    """A :class:`Runner` for *item*'s runs: the hooks see *item*, its report shows the runs."""
+def item_runner(
+    item: pytest.Item,
+    layers: list[dict[str, Any]],
+    own_directories: Callable[[], Iterable[StrPath]] | None = None,
+) -> Runner:
+    """A :class:`Runner` for *item*'s runs: the hooks see *item*, its report shows the runs.
+
+    *own_directories* gives the directories that are *item*'s own (temporary): a ``mode="both"``
+    run there is made twice from the same files.
+    """
     from pytest_runmain.runner import Runner
 
     hook = item.config.hook
@@ -214,6 +232,8 @@ def item_runner(item: pytest.Item, layers: list[dict[str, Any]]) -> Runner:
         before_run=lambda run: hook.pytest_runmain_before_run(request=run, item=item),
         after_run=lambda result: hook.pytest_runmain_after_run(result=result, item=item),
         passthrough=_PYTEST_OUTCOMES,
+        compare=lambda comparison: hook.pytest_runmain_compare(comparison=comparison, item=item),
+        own_directories=own_directories,
     )
     item.stash[_runner_key] = runner
     return runner

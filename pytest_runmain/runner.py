@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, final
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, Protocol, final
 
 from pytest_runmain._capture import encode_stdin, stdio_encoding
 from pytest_runmain._command_line import run_in_process
@@ -36,8 +37,9 @@ from pytest_runmain._state import StateLeak
 from pytest_runmain._state_items import merged_environ
 from pytest_runmain._subprocess import child_command, run_child
 from pytest_runmain._timeout import timeouts_supported
+from pytest_runmain._workdir import Tree, TreeTooLarge, restore_tree, snapshot_tree
 from pytest_runmain.leaks import judge_leaks
-from pytest_runmain.modes import compare_modes
+from pytest_runmain.modes import ADDRESSES, Judge, ModeComparison, RunmainSnapshotWarning, judge
 from pytest_runmain.result import RunResult
 
 __all__ = ["RunModule", "RunPath", "Runner", "StrPath"]
@@ -63,6 +65,45 @@ def _absolute_cwd(request: RunRequest) -> str:
     return os.path.abspath(request.cwd) if request.cwd is not None else os.getcwd()
 
 
+def _inside(path: str, roots: Iterable[StrPath]) -> bool:
+    real = os.path.realpath(path)
+    for root in roots:
+        top = os.path.realpath(root)
+        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+_BEFORE: Final = "before the runs"
+
+
+def _snapshot(request: RunRequest, root: str, when: str) -> Tree | None:
+    """The files under *root* (*when* says which), or None with a warning saying why not."""
+    try:
+        return snapshot_tree(root)
+    except (TreeTooLarge, OSError) as exc:
+        unrestored = "the in-process run starts from what the subprocess run left, and "
+        warnings.warn(
+            RunmainSnapshotWarning(
+                f"{request.command}: mode='both' cannot snapshot its working directory {when} "
+                f"({exc}): {unrestored if when == _BEFORE else ''}the two runs are compared "
+                "without their files"
+            ),
+            stacklevel=6,  # the test's run_module / run_path call
+        )
+        return None
+
+
+def _restore(request: RunRequest, root: str, tree: Tree) -> None:
+    try:
+        restore_tree(root, tree)
+    except OSError as exc:
+        raise OSError(
+            f"{request.command}: mode='both' could not put its working directory {root} back as "
+            f"it was before the subprocess run, for the in-process run: {exc}"
+        ) from exc
+
+
 @final
 class Runner:
     """Runs targets in-process with the semantics of ``python -m`` and ``python PATH``.
@@ -72,6 +113,11 @@ class Runner:
     *before_run* may change each request; *after_run* sees each result. Exceptions of the types
     in *passthrough* (pytest's outcomes, such as a pytest-timeout failure) are not the
     program's ending: they propagate out of the run once the interpreter state is restored.
+
+    For ``mode="both"``: *compare* (the ``pytest_runmain_compare`` hook) may judge the two
+    runs instead of the default comparison; a run whose working directory is one of
+    *own_directories* (given when needed: the test's temporary directories), or inside one, is
+    made twice from the same files, and the files each run left are compared.
     """
 
     def __init__(
@@ -81,8 +127,12 @@ class Runner:
         before_run: Callable[[RunRequest], object] | None = None,
         after_run: Callable[[RunResult], object] | None = None,
         passthrough: tuple[type[BaseException], ...] = (),
+        compare: Judge | None = None,
+        own_directories: Callable[[], Iterable[StrPath]] | None = None,
     ) -> None:
         self._layers = list(layers)
+        self._compare = compare
+        self._own_directories = own_directories
         self._before_run = before_run
         self._after_run = after_run
         self._passthrough = passthrough
@@ -104,8 +154,10 @@ class Runner:
         state the run could not put back does: ``"fail"`` raises :class:`StateLeakError`,
         ``"warn"`` warns, ``"off"`` only records it in ``result.leaks``; *mode* runs the
         program ``"inprocess"``, in a ``"subprocess"``, or ``"both"`` (compared, the
-        in-process result returned); *timeout* stops a run after that many seconds
-        (``result.timed_out``); ``capture="fd"`` also captures file descriptors 1 and 2.
+        in-process result returned); *normalize* are regular expressions whose matches
+        ``"both"`` ignores when comparing (object addresses always are); *timeout* stops a
+        run after that many seconds (``result.timed_out``); ``capture="fd"`` also captures
+        file descriptors 1 and 2.
         Keywords not given take the configured values (markers, ini and command-line options).
         """
         __tracebackhide__ = True
@@ -167,8 +219,7 @@ class Runner:
         elif request.mode == "subprocess":
             result = self._run_subprocess(request)
         else:
-            result = self._run_inprocess(request)
-            compare_modes(result, self._run_subprocess(request))
+            result = self._run_both(request)
         self.results.append(result)
         if self._after_run is not None:
             self._after_run(result)
@@ -178,6 +229,31 @@ class Runner:
             (command, leak) for command, _, leaks in judgement.now for leak in leaks
         )
         judgement.enforce(result, stacklevel=3)
+        return result
+
+    def _run_both(self, request: RunRequest) -> RunResult:
+        """The subprocess run, the same files put back, the in-process run; compared."""
+        __tracebackhide__ = True
+        root = _absolute_cwd(request)
+        own = self._own_directories is not None and _inside(root, self._own_directories())
+        start = _snapshot(request, root, _BEFORE) if own else None
+        child = self._run_subprocess(request)
+        child_files = None
+        if start is not None:
+            child_files = _snapshot(request, root, "after the subprocess run")
+            _restore(request, root, start)
+        result = self._run_inprocess(request)
+        files = None
+        if child_files is not None:
+            files = _snapshot(request, root, "after the in-process run")
+        comparison = ModeComparison(
+            result,
+            child,
+            (ADDRESSES, *request.normalize),
+            inprocess_files=files,
+            subprocess_files=child_files if files is not None else None,
+        )
+        judge(comparison, self._compare)
         return result
 
     def _run_inprocess(self, request: RunRequest) -> RunResult:

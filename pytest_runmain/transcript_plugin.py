@@ -180,7 +180,9 @@ class TranscriptItem(pytest.Item):
 
     def runtest(self) -> None:
         with self._directory() as cwd:
-            runner = self._runner(cwd)
+            # Only the block's own temporary directory has files that mode="both" may put back.
+            temporary = self.block_cwd is None and self.config.stash[_cwd_key] == "tmp"
+            runner = self._runner(cwd, temporary)
             for command in self.block.commands:
                 self._run(runner, command)
             release_runner(self, runner)
@@ -199,9 +201,10 @@ class TranscriptItem(pytest.Item):
             with tempfile.TemporaryDirectory(prefix="runmain-transcript-") as tmp:
                 yield os.path.realpath(tmp)
 
-    def _runner(self, cwd: str) -> Runner:
+    def _runner(self, cwd: str, temporary: bool) -> Runner:
         """A runner configured as the fixtures' (without markers), running in *cwd*."""
-        return item_runner(self, [*self.config.stash[_config_layers_key], {"cwd": cwd}])
+        layers = [*self.config.stash[_config_layers_key], {"cwd": cwd}]
+        return item_runner(self, layers, (lambda: [cwd]) if temporary else None)
 
     def _run(self, runner: Runner, command: Command) -> None:
         from pytest_runmain import ModeMismatchError, OptionError, StateLeakError, TargetError

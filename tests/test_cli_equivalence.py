@@ -17,6 +17,7 @@ import marshal
 import os
 import py_compile
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -742,12 +743,16 @@ def test_exception_in_sibling_module_of_a_script(cli: Cli) -> None:
     cli.check("bin/prog.py")
 
 
+#: In-process the program starts ~80 frames deep under pytest and shares its recursion limit,
+#: so the count of repeated lines cannot match.
+REPEATED: Final = r"\[Previous line repeated \d+ more times\]"
+
+
+@pytest.mark.runmain(normalize=REPEATED)  # for --runmain-mode=both
 def test_recursion_error(cli: Cli) -> None:
     write(cli.root, {"prog.py": "def down(n):\n    return down(n + 1)\ndown(0)\n"})
     real, ours = cli.both("prog.py")
-    # In-process the program starts ~80 frames deep under pytest and shares its recursion
-    # limit, so the count of repeated lines cannot match.
-    repeated = r"\[Previous line repeated \d+ more times\]"
+    repeated = REPEATED
     assert_same(real.sub(repeated, "[repeated]"), ours.sub(repeated, "[repeated]"))
 
 
@@ -1488,6 +1493,46 @@ def test_cwd(cli: Cli, command: list[str]) -> None:
     cli.check(*command, cwd=cli.root / "work")
 
 
+#: An in-place editor: each run changes the file it reads, and makes a directory it needs absent.
+EDITOR = """\
+import os, sys
+path = sys.argv[1]
+with open(path) as f:
+    lines = f.read().splitlines()
+with open(path, "w") as f:
+    f.write("".join(f"{n}: {line}\\n" for n, line in enumerate(lines, start=1)))
+os.mkdir("backup")
+os.replace(path, os.path.join("backup", path))
+print("numbered", len(lines), "lines of", path)
+"""
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): path.read_text() if path.is_file() else "<dir>"
+        for path in sorted(root.rglob("*"))
+    }
+
+
+def test_a_program_that_changes_its_files(cli: Cli) -> None:
+    """Each side starts from the same files (and, under --runmain-mode=both, each mode too)."""
+    write(cli.root, {"work/notes.txt": "alpha\nbeta\n", "edit.py": EDITOR})
+    real = cli.real("../edit.py", "notes.txt", cwd=cli.root / "work")
+    real_files = _tree(cli.root / "work")
+    assert real_files == {"backup": "<dir>", "backup/notes.txt": "1: alpha\n2: beta\n"}
+    shutil.rmtree(cli.root / "work" / "backup")
+    write(cli.root, {"work/notes.txt": "alpha\nbeta\n"})
+    assert_same(real, cli.ours("../edit.py", "notes.txt", cwd=cli.root / "work"))
+    assert _tree(cli.root / "work") == real_files
+
+
+def test_disassembly_of_a_file(cli: Cli) -> None:
+    """``python -m dis`` prints code objects with their addresses, normalised."""
+    source = "def greet(name):\n    return f'hi {name}'\n\nprint(greet)\n"
+    write(cli.root, {"prog.py": source})
+    assert " at 0x..." in cli.check("-m", "dis", "prog.py").stdout
+
+
 def test_safe_path(cli: Cli) -> None:
     write(
         cli.root,
@@ -1610,6 +1655,7 @@ def test_a_module_the_test_process_imported_runs_as_in_a_new_process(
     assert vars(sys.modules["eqv_pkg"])["mod"] is imported["eqv_pkg.mod"]
 
 
+@pytest.mark.runmain(mode="inprocess")  # a child cannot see the test's patch
 def test_a_patch_by_dotted_name_reaches_every_run(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

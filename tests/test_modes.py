@@ -88,15 +88,18 @@ def test_both_mode_fails_with_a_diff_when_they_differ(tmp_path: Path) -> None:
     )
     with pytest.raises(ModeMismatchError) as info:
         Runner().run_path(script, mode="both")
-    assert str(info.value).splitlines() == [
+    lines = str(info.value).splitlines()
+    assert lines[:7] == [
         f"python {script} ended differently in-process and in a subprocess:",
         "--- stdout (subprocess)",
         "+++ stdout (in-process)",
         "@@ -1 +1 @@",
         "-outside",
         "+inside",
+        "",
     ]
     assert info.value.subprocess.stdout == "outside\n"
+    assert info.value.differences == ["\n".join(lines[1:6])]
 
 
 @pytest.mark.parametrize(
@@ -313,3 +316,225 @@ def test_subprocess_runs_are_measured_by_coverage(pytester: pytest.Pytester) -> 
     result = pytester.runpytest_subprocess("--cov=.", "--cov-report=term-missing")
     result.assert_outcomes(passed=1)
     result.stdout.re_match_lines([r"cli\.py\s+4\s+1\s+75%\s+5"])
+
+
+# --- mode="both": what two processes cannot share, and the files the runs write --------------
+
+FUNCTIONS = """\
+def greet(name):
+    return f"hello {name}"
+
+class Greeter:
+    pass
+
+print(greet, Greeter())
+"""
+
+
+def test_addresses_are_normalised_so_dis_agrees_both_ways(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        funcs=FUNCTIONS,
+        test_it="""
+        def test_dis(run_module):
+            result = run_module("dis", "funcs.py")
+            assert result.returncode == 0, result.stderr
+            assert "Disassembly of <code object greet at 0x" in result.stdout
+
+        def test_reprs(run_path):
+            assert " object at 0x" in run_path("funcs.py").stdout
+        """,
+    )
+    pytester.runpytest_inprocess("--runmain-mode=both").assert_outcomes(passed=2)
+
+
+def test_a_mismatch_shows_the_raw_outputs_and_the_normalised_diff(tmp_path: Path) -> None:
+    script = write(
+        tmp_path,
+        "prog.py",
+        "import sys\nclass A: pass\nprint(A(), 'pytest' in sys.modules)\n",
+    )
+    with pytest.raises(ModeMismatchError) as info:
+        Runner().run_path(script, mode="both")
+    [difference] = info.value.differences
+    assert difference.splitlines()[-2:] == [
+        "-<__main__.A object at 0x...> False",
+        "+<__main__.A object at 0x...> True",
+    ]
+    message = str(info.value)
+    for result in (info.value.inprocess, info.value.subprocess):
+        assert result.stdout.startswith("<__main__.A object at 0x")
+        assert f"    {result.stdout.strip()}" in message.splitlines()
+    assert "replacing the matches of '(?<= at 0x)[0-9a-fA-F]+' with '...'" in message
+
+
+PID = "import os\nprint('pid', os.getpid())\n"
+
+
+def test_the_normalize_option_normalises_more(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(pid=PID)
+    pytester.makeini("[pytest]\nrunmain_mode = both\n")
+    pytester.makepyfile(
+        test_it="""
+        import pytest
+        from pytest_runmain import ModeMismatchError
+
+        def test_without(run_path):
+            with pytest.raises(ModeMismatchError, match="pid"):
+                run_path("pid.py")
+
+        @pytest.mark.runmain(normalize=r"(?<=pid )\\d+")
+        def test_with_a_marker(run_path):
+            assert run_path("pid.py").stdout.startswith("pid ")
+        """
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=2)
+    result = pytester.runpytest_inprocess("--runmain-normalize", r"pid \d+", "-k", "with_a")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_compare_hook_normalises_something_else(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(pid=PID)
+    pytester.makeconftest(
+        """
+        def pytest_runmain_compare(comparison, item):
+            if item.name == "test_hooked":
+                return comparison.differences(normalize=[r"(?<=pid )\\d+"])
+            return None
+        """
+    )
+    pytester.makepyfile(
+        test_it="""
+        import pytest
+        from pytest_runmain import ModeMismatchError
+
+        def test_hooked(run_path):
+            run_path("pid.py", mode="both")
+
+        def test_default(run_path):
+            with pytest.raises(ModeMismatchError):
+                run_path("pid.py", mode="both")
+        """
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=2)
+
+
+def test_a_compare_hook_can_find_differences_of_its_own(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(same="print('same')\n")
+    pytester.makeconftest(
+        """
+        def pytest_runmain_compare(comparison, item):
+            if comparison.inprocess.duration >= 0:
+                return [f"{comparison.subprocess.mode} is another mode"]
+        """
+    )
+    pytester.makepyfile(
+        test_it="""
+        def test_it(run_path):
+            run_path("same.py", mode="both")
+
+        def test_other_modes_are_not_compared(run_path):
+            run_path("same.py")
+        """
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ModeMismatchError: python same.py ended differently*", "E *subprocess is another mode"]
+    )
+
+
+def test_a_compare_hook_must_return_a_list(tmp_path: Path) -> None:
+    script = write(tmp_path, "prog.py", "")
+    runner = Runner(compare=lambda comparison: True)  # type: ignore[arg-type,return-value]
+    with pytest.raises(TypeError, match=r"must return a list of differences .* not True"):
+        runner.run_path(script, mode="both")
+
+
+COUNTER = """\
+from pathlib import Path
+counter = Path("count.txt")
+value = int(counter.read_text()) + 1
+counter.write_text(f"{value}\\n")
+Path("generated").mkdir()
+Path("generated/out.txt").write_text("generated\\n")
+print("count", value)
+"""
+
+
+def test_a_program_that_changes_its_files_agrees_both_ways(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        counter=COUNTER,
+        test_it="""
+        from pathlib import Path
+
+        def test_in_tmp_path(run_path, tmp_path):
+            (tmp_path / "count.txt").write_text("1\\n")
+            Path("counter.py").replace(tmp_path / "counter.py")
+            result = run_path("counter.py", cwd=tmp_path)
+            assert result.stdout == "count 2\\n"
+            assert (tmp_path / "count.txt").read_text() == "2\\n"
+            assert (tmp_path / "generated" / "out.txt").exists()
+        """,
+    )
+    pytester.runpytest_inprocess("--runmain-mode=both").assert_outcomes(passed=1)
+
+
+def test_files_that_differ_between_the_modes_are_a_mismatch(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        writer="""
+        import sys
+        from pathlib import Path
+        where = "in" if "_pytest" in sys.modules else "out"
+        Path("report.txt").write_text(f"header\\nwritten {where}side\\n")
+        Path(f"{where}.marker").write_text("")
+        """,
+        test_it="""
+        from pathlib import Path
+
+        import pytest
+        from pytest_runmain import ModeMismatchError
+
+        def test_it(run_path, tmp_path):
+            with pytest.raises(ModeMismatchError) as info:
+                run_path(Path("writer.py").resolve(), mode="both", cwd=tmp_path)
+            assert info.value.inprocess.stdout == info.value.subprocess.stdout == ""
+            assert info.value.differences == [
+                "files only the subprocess run left: out.marker",
+                "files only the in-process run left: in.marker",
+                "--- report.txt (subprocess)\\n+++ report.txt (in-process)\\n@@ -1,2 +1,2 @@\\n"
+                " header\\n-written outside\\n+written inside",
+            ]
+        """,
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_cwd_outside_the_temporary_directories_is_not_put_back(tmp_path: Path) -> None:
+    (tmp_path / "count.txt").write_text("1\n")
+    script = write(
+        tmp_path, "counter.py", "\n".join([*COUNTER.splitlines()[:4], "print('count', value)\n"])
+    )
+    with pytest.raises(ModeMismatchError) as info:
+        Runner().run_path(script, cwd=tmp_path, mode="both")
+    assert (info.value.subprocess.stdout, info.value.inprocess.stdout) == ("count 2\n", "count 3\n")
+    result = Runner(own_directories=lambda: [tmp_path]).run_path(script, cwd=tmp_path, mode="both")
+    assert result.stdout == "count 4\n"
+
+
+def test_a_directory_too_large_to_snapshot_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_runmain import runner
+    from pytest_runmain._workdir import snapshot_tree
+    from pytest_runmain.modes import RunmainSnapshotWarning
+
+    monkeypatch.setattr(runner, "snapshot_tree", lambda root: snapshot_tree(root, max_bytes=10))
+    (tmp_path / "big.txt").write_text("x" * 11)
+    script = write(tmp_path, "prog.py", "print('ok')\n")
+    own = Runner(own_directories=lambda: [tmp_path])
+    message = (
+        r"cannot snapshot its working directory before the runs \(.* more than 10 bytes .*\): "
+        "the in-process run starts from what the subprocess run left"
+    )
+    with pytest.warns(RunmainSnapshotWarning, match=message):
+        assert own.run_path(script, cwd=tmp_path, mode="both").stdout == "ok\n"

@@ -9,6 +9,7 @@ command line spell each kind of value is tested directly on ``setting_value``.
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import fields
 from pathlib import Path
@@ -25,6 +26,7 @@ from pytest_runmain._options import (
     RunOptions,
     RunRequest,
     Unpack,
+    merge_layers,
     setting_value,
 )
 from pytest_runmain.targets import RunMain, TargetBuilder
@@ -70,7 +72,7 @@ def test_an_unknown_keyword_is_an_option_error_naming_the_known_ones() -> None:
         Runner().run_module("json.tool", timout=3)  # type: ignore[call-arg]
     assert str(info.value) == (
         "run_module('json.tool'): unknown option 'timout' (known options: capture, columns, "
-        "cwd, env, globals, isolation, mode, stdin, timeout, tty)"
+        "cwd, env, globals, isolation, mode, normalize, stdin, timeout, tty)"
     )
 
 
@@ -128,6 +130,8 @@ def _option(name: str) -> RunOption:
         ("mode", "both", "both"),
         ("mode", "", NOT_SET),
         ("mode", None, NOT_SET),
+        ("normalize", [r"\d+", "id=\\w+"], [r"\d+", "id=\\w+"]),
+        ("normalize", [], NOT_SET),
     ],
 )
 def test_setting_values(name: str, raw: object, expected: object) -> None:
@@ -147,3 +151,39 @@ def test_malformed_setting_values_name_their_source(name: str, raw: object, mess
     with pytest.raises(OptionError) as info:
         setting_value(_option(name), raw, "/base", "source")
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (r"\d+", [r"\d+"]),
+        ([r"\d+", "x"], [r"\d+", "x"]),
+        ((re.compile("a", re.I),), ["a"]),
+        ([], []),
+    ],
+)
+def test_normalize_takes_one_pattern_or_a_list(value: object, expected: list[str]) -> None:
+    patterns = _option("normalize").check(value, "here")
+    assert [pattern.pattern for pattern in patterns] == expected
+    assert all(isinstance(pattern, re.Pattern) for pattern in patterns)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("(", "here: normalize pattern '(' is not valid: missing ), unterminated subpattern"),
+        ([b"x"], "here: normalize must be a regular expression (str or re.Pattern) or a list"),
+        ({"x"}, "here: normalize must be a regular expression (str or re.Pattern) or a list"),
+        ([re.compile(b"x")], "here: normalize pattern re.compile(b'x') must match text"),
+    ],
+)
+def test_bad_normalize_patterns_are_option_errors(value: object, message: str) -> None:
+    with pytest.raises(OptionError) as info:
+        _option("normalize").check(value, "here")
+    assert str(info.value).startswith(message)
+
+
+def test_normalize_patterns_add_up_over_the_layers() -> None:
+    layers = [{"normalize": [re.compile("a")]}, {"normalize": [re.compile("b"), re.compile("a")]}]
+    request = merge_layers("path", "x.py", layers)
+    assert [pattern.pattern for pattern in request.normalize] == ["a", "b"]

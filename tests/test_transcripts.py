@@ -259,6 +259,11 @@ elif command == "exit":
     sys.exit(int(rest[0]))
 elif command == "both":
     print("pytest imported:", "pytest" in sys.modules)
+elif command == "count":
+    count = int(open(rest[0]).read()) + 1 if os.path.exists(rest[0]) else 1
+    with open(rest[0], "w") as file:
+        file.write(str(count))
+    print("count", count)
 """
 
 
@@ -458,6 +463,19 @@ def test_mode_both_runs_each_command_both_ways(pytester: pytest.Pytester) -> Non
             "+pytest imported: True",
         ]
     )
+
+
+COUNTING = "```console\n$ python -m tool count n\ncount 1\n$ python -m tool count n\ncount 2\n```\n"
+
+
+def test_mode_both_runs_each_command_from_the_same_files(pytester: pytest.Pytester) -> None:
+    make_project(pytester, {"README.md": COUNTING})
+    pytester.runpytest_inprocess("--runmain-mode=both").assert_outcomes(passed=1)
+    # In the rootdir nothing is put back: the in-process run sees the subprocess run's file.
+    pytester.makeini("[pytest]\nrunmain_transcripts = *.md\nrunmain_transcript_cwd = rootdir\n")
+    result = pytester.runpytest_inprocess("--runmain-mode=both")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ended differently in-process and in a subprocess*", "+count 2"])
 
 
 def test_xdist_runs_transcripts(pytester: pytest.Pytester) -> None:
