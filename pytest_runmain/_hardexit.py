@@ -32,9 +32,10 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, final
+
+from pytest_runmain._interrupt import Interrupter
 
 __all__ = ["HardExit", "HardExits", "exit_forked_child"]
 
@@ -53,8 +54,6 @@ _NOT_FATAL_NAMES: Final = (
 _NOT_FATAL_BY_DEFAULT: Final = frozenset(
     getattr(signal, name) for name in _NOT_FATAL_NAMES if hasattr(signal, name)
 )
-#: How often the run's thread is interrupted again after ``os._exit`` from another thread.
-_INTERRUPT_INTERVAL: Final = 0.05
 
 
 class HardExit(BaseException):
@@ -74,15 +73,6 @@ class _Unwind(HardExit):
 
     def __init__(self) -> None:
         super().__init__(0, "os._exit called by another thread of the program")
-
-
-def _set_async_exception(thread_id: int, exc_type: type[BaseException]) -> None:
-    """Have *thread_id* raise *exc_type* at its next bytecode."""
-    import ctypes
-
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type)
-    )
 
 
 def _kills(signum: int) -> bool:
@@ -118,10 +108,13 @@ class HardExits:
         self._pid = os.getpid()
         self._run_thread = threading.get_ident()
         self._outside_threads: frozenset[int] = frozenset()
-        self._program_running = False
-        self._interrupter: threading.Thread | None = None
-        self._stop_interrupts = threading.Event()
-        self._interrupt_lock = threading.Lock()
+        self._interrupter = Interrupter(
+            self._run_thread,
+            _Unwind,
+            wake_signal=signal.SIGINT,
+            wakes=lambda handler: handler is signal.default_int_handler,
+            name="pytest-runmain os._exit",
+        )
         #: The status of the first ``os._exit`` call or fatal signal, or None.
         self.status: int | None = None
         #: The output level at that call.
@@ -178,58 +171,19 @@ class HardExits:
 
     def _interrupt_run_thread(self) -> None:
         """Interrupt the run's thread until the program's code is over (see the module doc)."""
-        if self._run_thread != threading.main_thread().ident:
-            return
-
-        def interrupt() -> None:
-            while self._program_running:
-                _set_async_exception(self._run_thread, _Unwind)  # Python code sees it at once
-                if self._stop_interrupts.wait(_INTERRUPT_INTERVAL):
-                    break
-                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                    _real_pthread_kill(self._run_thread, signal.SIGINT)  # wakes a sleep, a join
-
-        with self._interrupt_lock:
-            if self._interrupter is not None or not self._program_running:
-                return
-            interrupter = threading.Thread(
-                target=interrupt, name="pytest-runmain os._exit", daemon=True
-            )
-            interrupter.start()
-            self._interrupter = interrupter  # only once started: program_ended joins it
+        if self._run_thread == threading.main_thread().ident:
+            self._interrupter.start()
 
     def program_ended(self) -> None:
         """The program's code is over: no more interruptions of the run's thread.
 
-        An interruption sent just before may still be on its way, and one may land in here:
-        each is taken, and the stopping goes on, so that none reaches the run's clean-up and
-        the interrupting thread is gone before the run's threads are checked.
+        One sent just before may still be on its way: it is taken here (as ``_Unwind`` or,
+        from the waking SIGINT, ``KeyboardInterrupt``), so that none reaches the run's clean-up.
         """
-        while True:
-            try:
-                self._stop_interrupting()
-                return
-            except (KeyboardInterrupt, _Unwind):
-                continue
-
-    def _stop_interrupting(self) -> None:
-        with self._interrupt_lock:  # one being started is then in self._interrupter
-            self._program_running = False
-            interrupter = self._interrupter
-        if interrupter is None:
-            return
-        self._stop_interrupts.set()
-        interrupter.join()
-        # Taken rather than cancelled: cancelling a pending exception (SetAsyncExc with NULL)
-        # leaves the interpreter checking for one at every instruction from then on.
-        time.sleep(0.001)  # a pending signal's handler runs here at the latest
-        for _ in range(3):
-            pass  # a pending exception is raised at the loop's jump back
-        self._interrupter = None
+        self._interrupter.stop(taking=(KeyboardInterrupt,))
 
     def __enter__(self) -> HardExits:
         self._outside_threads = frozenset(threading._active)  # type: ignore[attr-defined]
-        self._program_running = True
         for module, name, method in _REPLACED:
             setattr(module, name, getattr(self, method))
         return self
