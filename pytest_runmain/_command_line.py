@@ -182,7 +182,9 @@ class _InProcessRun:
         self.capture = StdioCapture(
             request.stdin, self.run_env, tty=request.tty, fd=request.capture == "fd"
         )
-        self.time_limit = TimeLimit(request.timeout) if request.timeout is not None else None
+        self.time_limit = (
+            TimeLimit(request.timeout, request.command) if request.timeout is not None else None
+        )
         self.main = fresh_main_module()
         self.main_globals = self.main.__dict__
         self.state = StateStack()
@@ -259,9 +261,11 @@ class _InProcessRun:
         assert self.plan is not None
         try:
             if self.plan.script is not None:
-                self.main_globals.update(self.plan.script.special_globals)
+                # Read here, under the time limit: the path may be a FIFO no one writes to.
+                script = read_main_script(self.plan.script)
+                self.main_globals.update(script.special_globals)
                 self.started.append(list(sys.argv))
-                run_script(self.plan.script, self.main_globals)
+                run_script(script, self.main_globals)
             else:
                 run_as_main(
                     self.plan.main_name,
@@ -370,8 +374,9 @@ class _Plan:
     package: str | None
     #: The module runpy's ``_run_module_as_main`` looks up (``-m``, directory, zip).
     main_name: str
-    #: The script's code and special globals, when the target is a script or compiled file.
-    script: MainScript | None
+    #: The path of the script or compiled file, as given, when the target is one; it is read
+    #: when the run starts, under its time limit.
+    script: str | None
     #: Whether runpy's frames head the traceback of an uncaught exception.
     as_main: bool
 
@@ -391,8 +396,8 @@ def _plan(request: RunRequest) -> _Plan:
     path = command_line_abspath(request.target)
     if is_path_entry(request.target):
         return _Plan(argv, path, None, MAIN_NAME, None, as_main=True)
-    script = read_main_script(request.target)
-    return _Plan(argv, os.path.dirname(os.path.realpath(path)), None, MAIN_NAME, script, False)
+    path_entry = os.path.dirname(os.path.realpath(path))
+    return _Plan(argv, path_entry, None, MAIN_NAME, request.target, as_main=False)
 
 
 def _end(

@@ -436,3 +436,126 @@ def test_children_left_running_are_reported_and_helpers_are_not(pytester: pytest
     )
     assert "quick_child" not in result.stdout.str().partition("ERROR at teardown")[2]
     result.stdout.fnmatch_lines(["*PRINT-ALIVE*", "*FD1-ALIVE*"])
+
+
+#: Programs that defeat a time limit's first interruption, each ended at its limit all the same.
+TIMEOUT_DEFEATERS = {
+    "takes_over_sigalrm": """
+        import signal, time
+        signal.signal(signal.SIGALRM, lambda *args: print("mine"))
+        while True:
+            time.sleep(0.1)
+    """,
+    "ignores_sigalrm": """
+        import signal, time
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        while True:
+            time.sleep(0.1)
+    """,
+    "disarms_the_timer": """
+        import signal, time
+        while True:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            time.sleep(0.05)
+    """,
+    "retries_everything": """
+        import time
+        while True:
+            try:
+                time.sleep(1)
+            except BaseException:
+                pass
+    """,
+    "busy_and_swallowing": """
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+    """,
+}
+
+
+def test_a_time_limit_stops_programs_that_defeat_its_signal(pytester: pytest.Pytester) -> None:
+    tests = f"""
+        import time
+        import pytest
+
+        @pytest.mark.parametrize("name", {sorted(TIMEOUT_DEFEATERS)!r})
+        def test_hostile(run_path, name):
+            start = time.monotonic()
+            result = run_path(f"{{name}}.py", timeout=0.3)
+            assert (result.returncode, result.timed_out) == (137, True)
+            assert time.monotonic() - start < 5
+    """
+    result = run_session(pytester, TIMEOUT_DEFEATERS, tests)
+
+    assert_survived(result, passed=len(TIMEOUT_DEFEATERS) + 1)
+
+
+def test_a_time_limit_covers_reading_a_fifo_target(pytester: pytest.Pytester) -> None:
+    tests = """
+        import os
+
+        def test_hostile(run_path):
+            os.mkfifo("nobody_writes.py")
+            result = run_path("nobody_writes.py", timeout=0.3)
+            assert (result.returncode, result.timed_out) == (137, True)
+    """
+    result = run_session(pytester, {}, tests)
+
+    assert_survived(result, passed=2)
+
+
+def test_a_thread_outliving_a_timed_out_run_is_reported(pytester: pytest.Pytester) -> None:
+    programs = {
+        "worker_left": """
+            import threading, time
+            stop = threading.Event()
+            threading.Thread(target=stop.wait, name="worker").start()
+            time.sleep(30)
+        """
+    }
+    tests = """
+        import pytest
+
+        @pytest.mark.runmain(isolation="off")
+        def test_hostile(run_path):
+            result = run_path("worker_left.py", timeout=0.3)
+            assert result.timed_out
+            assert [str(leak) for leak in result.leaks] == [
+                "threads:\\n    + thread 'worker' is still running"
+            ]
+            result.globals["stop"].set()  # or the session would wait for it at its end
+    """
+    result = run_session(pytester, programs, tests)
+
+    assert_survived(result, passed=2)
+
+
+def test_a_run_nothing_can_stop_ends_the_session_loudly(pytester: pytest.Pytester) -> None:
+    """Waiting in a call with the signals ignored: the process ends rather than hang."""
+    programs = {
+        "deaf": """
+            import os, signal
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            read_end, _ = os.pipe()
+            os.read(read_end, 1)
+        """
+    }
+    tests = """
+        def test_hostile(run_path):
+            run_path("deaf.py", timeout=0.2)
+    """
+    result = run_session(pytester, programs, tests)
+
+    assert result.ret == 1
+    result.stderr.fnmatch_lines(
+        [
+            "pytest-runmain: python deaf.py is still running 10 s after its timeout of 0.2 s*",
+            "*deaf.py*line 6*",
+        ]
+    )
+    assert "PRINT-ALIVE" not in result.stdout.str()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from types import FrameType
@@ -67,20 +68,24 @@ def test_limit_interrupts_the_run_and_leaves_no_timer(outer: OuterTimer) -> None
     assert signal.getsignal(signal.SIGALRM) is handler
 
 
-def test_a_swallowed_timeout_comes_again(outer: OuterTimer) -> None:
+def test_a_swallowed_timeout_comes_again_and_raises_in_the_handler(outer: OuterTimer) -> None:
     caught: list[RunTimeout] = []
+    handled: list[str] = []
 
     def program() -> None:
-        for _ in range(3):
+        while True:
             try:
                 time.sleep(LONG)
-            except RunTimeout as exc:
-                caught.append(exc)
-        time.sleep(LONG)
+            except BaseException as exc:  # a retry loop that swallows everything
+                caught.append(exc)  # type: ignore[arg-type]
+                handled.append("handled")
 
+    tracer = sys.gettrace()  # coverage's, under pytest-cov
     with pytest.raises(RunTimeout), TimeLimit(0.2):
         program()
-    assert len(caught) == 3
+    # The first is swallowed; the next is raised in the handler too, at its first line.
+    assert (len(caught), handled) == (1, ["handled"])
+    assert sys.gettrace() is tracer
 
 
 def test_a_run_within_its_limit_is_not_interrupted(outer: OuterTimer) -> None:
