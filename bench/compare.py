@@ -6,9 +6,10 @@ run so that the ratios hold on a noisy machine:
 1. CPU time per run of five small programs, run bare with :mod:`runpy` (the cheapest unchecked
    in-process run), with :class:`pytest_runmain.Runner` by default (the code cache warm, as
    from the second run of a program on), with the code cache emptied before each run (as a
-   first run), with ``isolation='off'``, ``capture='fd'`` and ``mode='subprocess'``, with
-   :func:`subprocess.run`, with pytest-console-scripts in-process and in a subprocess, and
-   with click's ``CliRunner`` (on the click program only); each with its ratio to bare runpy.
+   first run), with ``isolation='off'``, ``capture='fd'``, ``deep_isolation=True`` and
+   ``mode='subprocess'``, with :func:`subprocess.run`, with pytest-console-scripts in-process
+   and in a subprocess, and with click's ``CliRunner`` (on the click program only); each with
+   its ratio to bare runpy.
 2. Scaling: the default run's CPU time with many extra modules, environment variables, idle
    threads and open file descriptors, as a ratio to the same run without them.
 3. Import time: ``python -X importtime -c "import pytest_runmain.plugin"`` (the interpreter's
@@ -316,6 +317,7 @@ COLUMNS: Final[tuple[tuple[str, Callable[[Program, Path], Call], bool], ...]] = 
     ("run, code cache emptied", runmain_uncached, True),
     ("`isolation='off'`", runmain(isolation="off"), True),
     ("`capture='fd'`", runmain(capture="fd"), True),
+    ("`deep_isolation=True`", runmain(deep_isolation=True), True),
     ("`mode='subprocess'`", runmain(mode="subprocess"), True),
     ("`subprocess.run`", subprocess_run, True),
     ("console-scripts in-process", console_scripts("inprocess"), False),

@@ -199,7 +199,10 @@ class _InProcessRun:
     def set_up(self) -> None:
         """Enter the state items, locating the target once the run's cwd and env are in place."""
         context = RunContext(
-            cwd=self.request.cwd, env=self.request.environment_overlay, run_env=self.run_env
+            cwd=self.request.cwd,
+            env=self.request.environment_overlay,
+            run_env=self.run_env,
+            deep=self.request.deep_isolation,
         )
         for item in run_items(context, before_target=True):
             self.state.enter(item)

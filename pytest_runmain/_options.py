@@ -89,6 +89,7 @@ class RunOptions(TypedDict, total=False):
     timeout: float | None
     capture: Capture
     globals: GlobalsMode
+    deep_isolation: bool
 
 
 @final
@@ -133,6 +134,9 @@ class RunRequest:
     #: ``"drop"``: they are cleared at the end of the run, as the interpreter clears modules
     #: at exit: the objects are freed (their finalizers' output is captured), not kept.
     globals: GlobalsMode = "keep"
+    #: Whether the run also checks every attribute of every module imported before it (and
+    #: puts back what the program rebound), not only the listed functions: slower.
+    deep_isolation: bool = False
 
     @property
     def environment_overlay(self) -> dict[str, str | None]:
@@ -188,10 +192,16 @@ def _check_cwd(value: object, where: str) -> str | None:
     return path
 
 
-def _check_tty(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise OptionError(f"{where}: tty must be True or False, not {value!r}")
-    return value
+def _flag(name: str) -> Callable[[object, str], bool]:
+    def check(value: object, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise OptionError(f"{where}: {name} must be True or False, not {value!r}")
+        return value
+
+    return check
+
+
+_check_tty = _flag("tty")
 
 
 def _check_columns(value: object, where: str) -> int | None:
@@ -287,7 +297,7 @@ class RunOption:
 
     @property
     def flag(self) -> str:
-        return f"--runmain-{self.name}"
+        return f"--runmain-{self.name.replace('_', '-')}"
 
     @property
     def dest(self) -> str:
@@ -365,6 +375,13 @@ OPTIONS: Final[tuple[RunOption, ...]] = (
         "Keep each in-process run's __main__ globals in its result (default), or drop them at "
         "the end of the run as the interpreter does at exit, freeing their memory",
         "MODE",
+    ),
+    RunOption(
+        "deep_isolation",
+        _flag("deep_isolation"),
+        "Check and put back every attribute of every module imported before each run, not "
+        "only the functions of standard modules that checks rely on (slower)",
+        "flag",
     ),
 )
 _BY_NAME: Final[Mapping[str, RunOption]] = {option.name: option for option in OPTIONS}

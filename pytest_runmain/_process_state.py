@@ -40,6 +40,7 @@ __all__ = [
     "CEnvironment",
     "ChildProcesses",
     "InterpreterSettings",
+    "ModuleAttributes",
     "ModuleFunctions",
     "ProcessSettings",
     "Registrations",
@@ -888,6 +889,116 @@ class Builtins(StateItem):
             if key in new and new[key] is not old[key]
         )
         lines.extend(f"+ {key}: {_name_of(new[key])}" for key in new if key not in old)
+        return lines
+
+
+# -- every module (deep isolation) ------------------------------------------------------------
+
+
+#: Modules whose namespace other items own, or the machinery changes during a run.
+_NOT_DEEP_CHECKED: Final = ("__main__", "sys", "builtins")
+_PACKAGE: Final = __name__.partition(".")[0]
+
+
+@final
+class _Modules:
+    """The namespaces of the modules imported at a point, compared by identity at C speed."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: dict[str, tuple[ModuleType, list[str], list[Any]]]) -> None:
+        self.entries = entries
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Modules):
+            return False
+        theirs = other.entries
+        for name, (module, keys, values) in self.entries.items():
+            entry = theirs.get(name)
+            if entry is None or entry[0] is not module:
+                continue  # gone or replaced: the sys.modules item's business
+            if entry[1] != keys or not _same(values, entry[2]):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def changed(self, other: _Modules) -> Iterator[tuple[str, ModuleType, str, Any, Any]]:
+        """``(module name, module, attribute, here, there)`` for each attribute that differs."""
+        theirs = other.entries
+        for name, (module, keys, values) in self.entries.items():
+            entry = theirs.get(name)
+            if entry is None or entry[0] is not module:
+                continue
+            if entry[1] == keys and _same(values, entry[2]):
+                continue
+            here = dict(zip(keys, values, strict=True))
+            there = dict(zip(entry[1], entry[2], strict=True))
+            watched = _WATCHED_NAMES.get(name, ())  # ModuleFunctions' own
+            for key in [*here, *(k for k in there if k not in here)]:
+                old, new = here.get(key, _MISSING), there.get(key, _MISSING)
+                if old is not new and key not in watched:
+                    yield name, module, key, old, new
+
+
+@final
+class ModuleAttributes(StateItem):
+    """Every attribute of every module imported before the run (``deep_isolation=True``).
+
+    What :class:`ModuleFunctions` does for a list of functions, for every name of every module
+    but ``__main__``, ``sys`` and ``builtins`` (which other items own) and this package's: a
+    program that rebinds ``json.dumps``, a library's setting or a module-level cache has it put
+    back. New modules are the ``sys.modules`` item's. Costs a copy of every namespace four
+    times a run, hence an option.
+
+    The other items set up functions of their own in modules (recording wrappers, warning
+    filters): those are not the program's changes. So this item reads the test's state when
+    it is built, before any item sets up, and is entered after all of them: the program's
+    changes are from the state it started with, and what is written back, and checked, is
+    the test's state.
+    """
+
+    name = "module attributes"
+
+    def __init__(self) -> None:
+        #: The test's own state, read when the run's items are built, before any sets up.
+        self._outer = self.read()
+
+    def read(self) -> _Modules:
+        entries = {}
+        for name, module in list(sys.modules.items()):
+            if (
+                isinstance(module, ModuleType)
+                and name not in _NOT_DEEP_CHECKED
+                and name.partition(".")[0] != _PACKAGE
+            ):
+                namespace = module.__dict__
+                entries[name] = (module, list(namespace), list(namespace.values()))
+        return _Modules(entries)
+
+    def write(self, snapshot: _Modules) -> None:
+        # Entered last, it is written back first, and writes the test's own state: the other
+        # items then write theirs, the same (see the class docstring).
+        for _, module, key, old, _ in self._outer.changed(self.read()):
+            namespace = module.__dict__
+            if old is _MISSING:
+                namespace.pop(key, None)
+            else:
+                namespace[key] = old
+
+    def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
+        lines = self.diff(self._outer, now)
+        return [StateLeak(self.name, tuple(lines))] if lines else []
+
+    def diff(self, before: _Modules, after: _Modules) -> list[str]:
+        lines = []
+        for name, _, key, old, new in before.changed(after):
+            if old is _MISSING:
+                lines.append(f"+ {name}.{key}: {_name_of(new)}")
+            elif new is _MISSING:
+                lines.append(f"- {name}.{key}")
+            else:
+                lines.append(f"~ {name}.{key}: replaced by {_name_of(new)}")
         return lines
 
 

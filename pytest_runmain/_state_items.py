@@ -41,6 +41,7 @@ from pytest_runmain._process_state import (
     CEnvironment,
     ChildProcesses,
     InterpreterSettings,
+    ModuleAttributes,
     ModuleFunctions,
     ProcessSettings,
     Registrations,
@@ -1030,6 +1031,8 @@ class RunContext:
     streams: tuple[TextIO, TextIO, TextIO] | None = None
     #: Modules of the test process the run must not see, as a new process would not.
     set_aside: tuple[str, ...] = ()
+    #: Whether the run checks every module's attributes (``deep_isolation``).
+    deep: bool = False
 
 
 @final
@@ -1049,6 +1052,8 @@ class StateItemSpec:
     #: Whether a run enters it before locating its target, which reads the run's working
     #: directory and environment.
     before_target: bool = False
+    #: Whether a run wants it at all (by default every run does).
+    wanted: Callable[[RunContext], bool] = lambda run: True
 
     @property
     def name(self) -> str:
@@ -1250,6 +1255,13 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         for_run=lambda run: Builtins(),
         for_check=(25, Builtins),
     ),
+    StateItemSpec(
+        ModuleAttributes,
+        "with `deep_isolation=True` only: every attribute of every module imported before the "
+        "run (but `sys`, `builtins` and `__main__`), put back if rebound, added or removed",
+        for_run=lambda run: ModuleAttributes(),
+        wanted=lambda run: run.deep,
+    ),
 )
 
 
@@ -1259,7 +1271,11 @@ def run_items(context: RunContext, *, before_target: bool) -> list[StateItem]:
     All are built before the first is entered, so that each reads the state before any is
     set up.
     """
-    return [spec.for_run(context) for spec in STATE_ITEMS if spec.before_target == before_target]
+    return [
+        spec.for_run(context)
+        for spec in STATE_ITEMS
+        if spec.before_target == before_target and spec.wanted(context)
+    ]
 
 
 def check_items() -> list[StateItem]:

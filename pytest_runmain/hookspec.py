@@ -28,10 +28,10 @@ def pytest_runmain_before_run(request: RunRequest, item: pytest.Item) -> None:
     *request* holds everything the run is configured with, the configuration, markers and
     call arguments already merged: ``kind`` and ``target``, ``args`` (the program's
     arguments), and one field per run option: ``stdin``, ``env``, ``cwd``, ``tty``,
-    ``columns``, ``isolation``, ``mode``, ``normalize``, ``timeout``, ``capture`` and
-    ``globals``. Assign or mutate its fields to change the run; it is checked again
-    afterwards. *item* is the test making the run. Every implementation is called, in the
-    usual hook order.
+    ``columns``, ``isolation``, ``mode``, ``normalize``, ``timeout``, ``capture``,
+    ``globals`` and ``deep_isolation``. Assign or mutate its fields to change the run; it is
+    checked again afterwards. *item* is the test making the run. Every implementation is
+    called, in the usual hook order.
     """
 
 

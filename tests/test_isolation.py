@@ -189,6 +189,62 @@ def test_a_quiet_program_changes_nothing(tmp_path: Path) -> None:
     assert result.leaks == ()
 
 
+LIBRARY_PATCHER = """\
+import email.utils, json, textwrap
+json.JSONEncoder = None
+email.utils.RUNMAIN_ADDED = 1
+del textwrap.dedent
+"""
+
+
+def test_deep_isolation_puts_back_every_module_attribute(tmp_path: Path) -> None:
+    import email.utils
+    import json
+    import textwrap
+
+    before = (json.JSONEncoder, textwrap.dedent)
+    result = run_program(tmp_path, LIBRARY_PATCHER, deep_isolation=True)
+
+    assert (json.JSONEncoder, textwrap.dedent) == before
+    assert not hasattr(email.utils, "RUNMAIN_ADDED")
+    assert set(result.state_changes["module attributes"].lines) == {
+        "~ json.JSONEncoder: replaced by None",
+        "+ email.utils.RUNMAIN_ADDED: 1",
+        "- textwrap.dedent",
+    }
+    assert result.state_changes["module attributes"].restored
+    assert result.leaks == ()
+
+
+def test_without_deep_isolation_other_module_attributes_stay_rebound(tmp_path: Path) -> None:
+    import json
+
+    encoder = json.JSONEncoder
+    try:
+        result = run_program(tmp_path, "import json\njson.JSONEncoder = None\n")
+        assert json.JSONEncoder is None  # the documented limit
+        assert "module attributes" not in result.state_changes
+    finally:
+        json.JSONEncoder = encoder  # type: ignore[misc]
+
+
+def test_deep_isolation_sees_no_change_in_a_program_that_makes_none(tmp_path: Path) -> None:
+    """The run's own set-up (wrappers, warning filters, streams) is not the program's change."""
+    result = run_program(
+        tmp_path,
+        """\
+        import argparse, logging, warnings
+        logging.basicConfig(level=logging.INFO)
+        logging.getLogger("prog").info("hello")
+        warnings.warn("careful")
+        argparse.ArgumentParser(prog="prog").parse_args([])
+        """,
+        deep_isolation=True,
+    )
+    assert "module attributes" not in result.state_changes
+    assert result.leaks == ()
+
+
 def test_modules_of_the_program_are_forgotten_and_libraries_kept(tmp_path: Path) -> None:
     (tmp_path / "helper.py").write_text("VALUE = 1\n")
     sys.modules.pop("colorsys", None)

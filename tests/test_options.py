@@ -72,7 +72,7 @@ def test_an_unknown_keyword_is_an_option_error_naming_the_known_ones() -> None:
         Runner().run_module("json.tool", timout=3)  # type: ignore[call-arg]
     assert str(info.value) == (
         "run_module('json.tool'): unknown option 'timout' (known options: capture, columns, "
-        "cwd, env, globals, isolation, mode, normalize, stdin, timeout, tty)"
+        "cwd, deep_isolation, env, globals, isolation, mode, normalize, stdin, timeout, tty)"
     )
 
 

@@ -7,7 +7,7 @@ from typing import Final
 
 import pytest
 
-from pytest_runmain._process_state import ChildProcesses, StdFileDescriptors
+from pytest_runmain._process_state import ChildProcesses, ModuleAttributes, StdFileDescriptors
 from pytest_runmain._state import StateItem
 from pytest_runmain._state_items import (
     STATE_ITEMS,
@@ -45,10 +45,19 @@ def test_a_run_enters_what_locating_its_target_reads_first() -> None:
     after = run_items(RunContext(), before_target=False)
 
     assert before == [Threads, FileDescriptors, ChildProcesses, Cwd, Environ, StdFileDescriptors]
-    assert len(before) + len(after) == len(STATE_ITEMS)
+    assert len(before) + len(after) == len(STATE_ITEMS) - 1  # all but the deep check
     assert [type(item) for item in after] == [
-        spec.kind for spec in STATE_ITEMS if not spec.before_target
+        spec.kind
+        for spec in STATE_ITEMS
+        if not spec.before_target and spec.kind is not ModuleAttributes
     ]
+
+
+def test_deep_isolation_adds_the_module_attributes_last() -> None:
+    """Entered after every other item, it is the first put back (see ModuleAttributes)."""
+    after = run_items(RunContext(deep=True), before_target=False)
+    assert type(after[-1]) is ModuleAttributes
+    assert ModuleAttributes not in {type(item) for item in after[:-1]}
 
 
 def test_the_rows_entered_before_the_target_come_first() -> None:
@@ -90,6 +99,7 @@ def test_state_unchanged_leaves_the_machinery_out() -> None:
         "sys.path_importer_cache",
         "thread name counter",
         "daemon flag of the running thread",
+        "module attributes",  # an option of runs, too slow for every check
     }
 
 
