@@ -19,6 +19,7 @@ import codecs
 import faulthandler
 import gc
 import os
+import signal
 import sys
 import threading
 import time
@@ -77,6 +78,7 @@ _fh_is_enabled: Final = faulthandler.is_enabled
 _fh_register: Final[Callable[..., None] | None] = getattr(faulthandler, "register", None)
 _fh_unregister: Final[Callable[[int], bool] | None] = getattr(faulthandler, "unregister", None)
 _codecs_register: Final = codecs.register
+_siginterrupt: Final[Callable[[int, bool], None] | None] = getattr(signal, "siginterrupt", None)
 _codecs_unregister: Final[Callable[[Any], None] | None] = getattr(codecs, "unregister", None)
 
 
@@ -643,10 +645,12 @@ def _read_timer(which: int, clock: Callable[[], float]) -> _Timer:
 
 @final
 class Registrations(StateItem):
-    """``faulthandler.enable``/``register`` and ``codecs.register``, which cannot be listed.
+    """``faulthandler.enable``/``register``, ``codecs.register`` and ``signal.siginterrupt``.
 
-    The run records the program's calls. After it a search function the program registered is
-    unregistered, and so are its ``faulthandler.register`` signals; ``faulthandler`` is
+    None can be read back, so the run records the program's calls. After it a search function
+    the program registered is unregistered, and so are its ``faulthandler.register`` signals;
+    a signal the program made restart system calls interrupts them again, as
+    ``signal.signal`` leaves it; ``faulthandler`` is
     disabled again if it was off. If it was on (pytest's ``faulthandler`` plugin enables it
     on a copy of stderr) and the program enabled or disabled it, the original file is lost:
     that is a leak.
@@ -666,6 +670,8 @@ class Registrations(StateItem):
         return state
 
     def setup(self) -> None:
+        if _siginterrupt is not None:
+            self._record(signal, "siginterrupt", lambda signum, flag: int(signum))
         self._record(faulthandler, "enable", lambda *a, **k: "enable")
         self._record(faulthandler, "disable", lambda *a, **k: "disable")
         if _fh_register is not None:
@@ -691,6 +697,9 @@ class Registrations(StateItem):
         for signum in self._calls.get("faulthandler.register", ()):
             if _fh_unregister is not None:
                 _fh_unregister(signum)
+        for signum in self._calls.get("signal.siginterrupt", ()):
+            if _siginterrupt is not None:
+                _siginterrupt(signum, True)  # as signal.signal leaves it: calls interrupted
         was_enabled = snapshot["faulthandler.is_enabled()"]
         if not was_enabled and _fh_is_enabled():
             _fh_disable()

@@ -1237,8 +1237,8 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
     ),
     StateItemSpec(
         Registrations,
-        "`faulthandler.enable`/`register` and `codecs.register`; a `faulthandler` file "
-        "replaced is a leak",
+        "`faulthandler.enable`/`register`, `codecs.register` and `signal.siginterrupt`; a "
+        "`faulthandler` file replaced is a leak",
         for_run=lambda run: Registrations(),
         for_check=(23, Registrations),
     ),

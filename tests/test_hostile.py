@@ -287,6 +287,7 @@ SETTINGS = """
     signal.set_wakeup_fd(writer)
     codecs.register(lambda name: codecs.lookup("utf-8") if name == "hostile_codec" else None)
     faulthandler.register(signal.SIGUSR2, file=2)
+    signal.siginterrupt(signal.SIGINT, False)  # system calls restarted: Ctrl-C waits for them
     random.seed(0)
     os.putenv("HOSTILE_PUTENV", "1")
     os.environ["TZ"] = "Asia/Kolkata"
@@ -318,10 +319,25 @@ def test_process_and_interpreter_settings_are_put_back(pytester: pytest.Pytester
             assert set(leaks) <= {"process settings"}
             for line in leaks.get("process settings", ()):
                 assert line.startswith(("~ os.nice(0)", "~ resource.RLIMIT_CORE")), line
+            assert "+ signal.siginterrupt: 2" in changed["faulthandler and codecs"].lines
+
+        def test_ctrl_c_interrupts_a_blocking_read_again():
+            # With the program's SA_RESTART left on SIGINT, Ctrl-C would wait for the read.
+            import signal, threading, time
+            reader, writer = os.pipe()
+            threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+            threading.Timer(2, os.write, (writer, b"x")).start()
+            start = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                os.read(reader, 1)
+            assert time.monotonic() - start < 1.5
+            time.sleep(2.1)  # the late write, before the descriptors go
+            os.close(reader)
+            os.close(writer)
     """
     result = run_session(pytester, {"settings": SETTINGS}, tests)
 
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_a_new_session_is_a_leak(pytester: pytest.Pytester) -> None:
