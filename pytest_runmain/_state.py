@@ -201,6 +201,10 @@ class _Entry:
     outer: Any
     start: Any = _MISSING
     end: Any = _MISSING
+    #: Whether the item's set-up changed the state (``setup()`` did not return False).
+    set_up: bool = True
+    #: Known to be the outer state at the program's end: nothing to write back or check.
+    untouched: bool = False
 
 
 @final
@@ -220,7 +224,8 @@ class StateStack:
         """Save *item*'s outer state, set up the run's, and note what the program starts with."""
         entry = _Entry(item, item.read())
         self._entries.append(entry)
-        entry.start = entry.outer if item.setup() is False else item.read()
+        entry.set_up = item.setup() is not False
+        entry.start = item.read() if entry.set_up else entry.outer
 
     def finish(self) -> None:
         """Note the state the program ended with; its changes go to :attr:`changes`.
@@ -237,6 +242,10 @@ class StateStack:
                 lines = item.diff(entry.start, entry.end)
                 if lines:
                     self.changes[item.name] = lines
+            elif not entry.set_up:
+                # The set-up changed nothing and neither did the program: the state is the
+                # outer one, with nothing to write back or check (most items, most runs).
+                entry.untouched = True
 
     def close(self) -> None:
         """Put every item back, last entered first, then check what is still different."""
@@ -247,7 +256,7 @@ class StateStack:
             self.finish()
         failures: dict[str, str] = {}
         for entry in reversed(self._entries):
-            if entry.item.restorable:
+            if entry.item.restorable and not entry.untouched:
                 try:
                     entry.item.write(entry.outer)
                 except Exception as exc:  # reported as a leak below; the others still restore
@@ -256,6 +265,8 @@ class StateStack:
             item = entry.item
             if item.name in failures:
                 self.leaks.append(StateLeak(item.name, (failures[item.name],)))
+            elif entry.untouched:
+                continue
             now = item.read()
             if not item.unchanged(entry.outer, now):
                 self.leaks.extend(item.leaks(entry.outer, now))
