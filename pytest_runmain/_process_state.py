@@ -20,6 +20,7 @@ import faulthandler
 import gc
 import os
 import signal
+import subprocess  # noqa: F401 - imported for its fork_exec, which runs watch
 import sys
 import threading
 import time
@@ -45,6 +46,7 @@ __all__ = [
     "ModuleFunctions",
     "ProcessSettings",
     "Registrations",
+    "SpawnedChildren",
     "StdFileDescriptors",
     "StdlibHelpers",
     "Timers",
@@ -1067,6 +1069,8 @@ def _child_pids() -> frozenset[int]:
 
 def _running_child(pid: int) -> str | None:
     """What child *pid* runs (its command line), or None if it has ended (a zombie too)."""
+    if not _HAS_PROC:
+        return _running_child_by_wait(pid)
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
@@ -1079,7 +1083,21 @@ def _running_child(pid: int) -> str | None:
     return cmdline.replace(b"\0", b" ").decode(errors="backslashreplace").strip() or "?"
 
 
-@final
+def _running_child_by_wait(pid: int) -> str | None:
+    """Without ``/proc``: ``waitid`` tells whether the child ended, without reaping it."""
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:
+        return None
+    try:
+        ended = waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:  # reaped already
+        return None
+    return None if ended is not None else "?"
+
+
+_HAS_PROC: Final = os.path.isdir("/proc/self")
+
+
 class ChildProcesses(StateItem):
     """Child processes: one the run started and left running outlives the run, unwatched.
 
@@ -1117,3 +1135,60 @@ class ChildProcesses(StateItem):
 
 def _child_line(pid: int, command: str) -> str:
     return f"+ child process {pid} is still running: {command}"
+
+
+#: The functions that start a child process, by module name: what a run watches for its
+#: children. ``subprocess`` binds ``fork_exec`` under its own name from 3.11.
+_SPAWNERS: Final[tuple[tuple[str, str], ...]] = (
+    ("os", "fork"),
+    ("os", "forkpty"),
+    ("os", "posix_spawn"),
+    ("os", "posix_spawnp"),
+    ("_posixsubprocess", "fork_exec"),
+    ("subprocess", "_fork_exec"),
+)
+
+
+@final
+class SpawnedChildren(ChildProcesses):
+    """:class:`ChildProcesses` for a run: the children it starts, seen as it starts them.
+
+    Listing a process's children costs two reads of ``/proc`` per thread and run; instead the
+    run replaces the functions that start children (``os.fork``, ``os.posix_spawn``,
+    ``_posixsubprocess.fork_exec`` behind ``subprocess`` and ``multiprocessing``) with
+    wrappers that note the new pid. A child started from C code (``ctypes``, an extension)
+    goes unseen.
+    """
+
+    restorable = True
+
+    def __init__(self) -> None:
+        self._intercepts = _Intercepts()
+        self._pid = os.getpid()
+        self._spawned: list[int] = []
+
+    def read(self) -> frozenset[int]:
+        return frozenset(self._spawned)
+
+    def setup(self) -> None:
+        for module_name, name in _SPAWNERS:
+            module = sys.modules.get(module_name)
+            original = getattr(module, name, None)
+            if module is not None and callable(original):
+                self._intercepts.install(module, name, self._noting(original))
+
+    def _noting(self, spawn: Callable[..., Any]) -> Callable[..., Any]:
+        spawned = self._spawned
+        run_pid = self._pid
+
+        def noting(*args: Any, **kwargs: Any) -> Any:
+            result = spawn(*args, **kwargs)
+            pid = result[0] if isinstance(result, tuple) else result  # forkpty: (pid, fd)
+            if isinstance(pid, int) and pid > 0 and os.getpid() == run_pid:
+                spawned.append(pid)
+            return result
+
+        return noting
+
+    def write(self, snapshot: frozenset[int]) -> None:
+        self._intercepts.remove()

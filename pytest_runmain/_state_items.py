@@ -45,6 +45,7 @@ from pytest_runmain._process_state import (
     ModuleFunctions,
     ProcessSettings,
     Registrations,
+    SpawnedChildren,
     StdFileDescriptors,
     Timers,
     stdlib_helpers,
@@ -1080,15 +1081,6 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         before_target=True,
     ),
     StateItemSpec(
-        ChildProcesses,
-        "child processes, where Linux lists them; one the run started and left running is a "
-        "leak once the test has ended (multiprocessing's resource tracker and fork server are "
-        "not)",
-        for_run=lambda run: ChildProcesses(),
-        for_check=(26, ChildProcesses),
-        before_target=True,
-    ),
-    StateItemSpec(
         Cwd,
         "the working directory",
         for_run=lambda run: Cwd(run.cwd),
@@ -1109,6 +1101,15 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
         for_run=lambda run: StdFileDescriptors.for_run(),
         for_check=(18, StdFileDescriptors),
         before_target=True,
+    ),
+    StateItemSpec(
+        ChildProcesses,
+        "child processes the run started (`subprocess`, `multiprocessing`, `os.fork`, "
+        "`os.posix_spawn`); one left running is a leak once the test has ended "
+        "(multiprocessing's resource tracker and fork server are not); `state_unchanged` "
+        "lists them where Linux does",
+        for_run=lambda run: SpawnedChildren(),
+        for_check=(26, ChildProcesses),
     ),
     StateItemSpec(
         ImportSystem,
