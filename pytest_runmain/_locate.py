@@ -21,6 +21,7 @@ import marshal
 import os
 import pkgutil
 import re
+import stat
 import sys
 import warnings
 from dataclasses import dataclass
@@ -209,13 +210,42 @@ def is_path_entry(path_name: object) -> bool:
     ``sys.path_importer_cache`` and lets custom path hooks claim any path. Missing paths and
     everything no hook accepts are scripts.
     """
+    key = _script_key(path_name)
+    cache = sys.path_importer_cache
+    if key is not None and _SCRIPTS.get(key[0]) == key and key[0] not in cache:
+        cache[key[0]] = None  # what the hooks' refusal leaves there
+        return False
     importer = pkgutil.get_importer(path_name)  # type: ignore[arg-type]
     if importer is None:
+        if key is not None and cache.get(key[0], False) is None:
+            if len(_SCRIPTS) >= _SCRIPTS_KEPT:
+                _SCRIPTS.clear()
+            _SCRIPTS[key[0]] = key
         return False
     # imp.NullImporter (Python < 3.12) marks a path as "not an entry"; compared by name so
     # as not to import the deprecated module.
     importer_type = type(importer)
     return not (importer_type.__module__ == "imp" and importer_type.__name__ == "NullImporter")
+
+
+#: Paths every path hook refused (scripts), with what they were then: asking the hooks again
+#: costs a zip reader's look at the file on each run.
+_SCRIPTS: dict[str, tuple[str, tuple[int, ...]]] = {}
+_SCRIPTS_KEPT: Final = 256
+
+
+def _script_key(path_name: object) -> tuple[str, tuple[int, ...]] | None:
+    """*path_name*, the file it is now and the path hooks that judge it; None if not a file."""
+    if not isinstance(path_name, str):
+        return None
+    try:
+        st = os.stat(path_name)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, *map(id, sys.path_hooks))
+    return path_name, identity
 
 
 def read_script_code(path_name: str | os.PathLike[str], filename: object) -> CodeType:

@@ -369,6 +369,18 @@ def test_globals_a_running_thread_uses_are_not_released(runner: Runner, tmp_path
     assert not result.globals["worker"].is_alive()
 
 
+def test_a_script_that_becomes_a_zip_file_runs_as_one(runner: Runner, tmp_path: Path) -> None:
+    """Whether a path is a script is remembered only while the file stays the same."""
+    target = write(tmp_path / "app.pyz", "print('script')\n")
+    assert runner.run_path(target).stdout == "script\n"
+    with zipfile.ZipFile(tmp_path / "built.zip", "w") as archive:
+        archive.writestr("__main__.py", "print('zip app')\n")
+    os.replace(tmp_path / "built.zip", target)
+
+    assert runner.run_path(target).stdout == "zip app\n"
+    assert runner.run_path(target).stdout == "zip app\n"
+
+
 def test_bytes_and_text_stdin(runner: Runner, tmp_path: Path) -> None:
     reverse = write(
         tmp_path / "reverse.py",
