@@ -221,6 +221,7 @@ class ProcessSettings(StateItem):
     """
 
     name = "process settings"
+    setup_keeps_state = True
 
     def __init__(self) -> None:
         self._intercepts = _Intercepts()
@@ -345,6 +346,7 @@ class InterpreterSettings(StateItem):
     """
 
     name = "interpreter settings"
+    setup_keeps_state = True
 
     def __init__(self) -> None:
         self._intercepts = _Intercepts()
@@ -475,6 +477,7 @@ class CEnvironment(StateItem):
     """
 
     name = "C environment and time zone"
+    setup_keeps_state = True
 
     def __init__(self) -> None:
         self._intercepts = _Intercepts()
@@ -590,6 +593,7 @@ class Timers(StateItem):
     """
 
     name = "timers"
+    setup_keeps_state = True
 
     def __init__(self) -> None:
         self._intercepts = _Intercepts()
@@ -659,6 +663,7 @@ class Registrations(StateItem):
     """
 
     name = "faulthandler and codecs"
+    setup_keeps_state = True
 
     def __init__(self) -> None:
         self._intercepts = _Intercepts()
@@ -668,7 +673,8 @@ class Registrations(StateItem):
     def read(self) -> dict[str, Any]:
         state: dict[str, Any] = {"faulthandler.is_enabled()": _fh_is_enabled()}
         for key, calls in self._calls.items():
-            state[key] = list(calls)
+            if calls:
+                state[key] = list(calls)
         return state
 
     def setup(self) -> None:
@@ -1161,6 +1167,7 @@ class SpawnedChildren(ChildProcesses):
     """
 
     restorable = True
+    setup_keeps_state = True
 
     def __init__(self) -> None:
         self._intercepts = _Intercepts()

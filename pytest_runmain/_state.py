@@ -121,11 +121,17 @@ class StateItem:
         """Put the state of *snapshot* back."""
         raise NotImplementedError
 
+    #: Whether :meth:`setup` leaves what :meth:`read` sees as it was: it only installs
+    #: recording wrappers, which :meth:`write` removes. The state the program starts with is
+    #: then the outer one, not read again.
+    setup_keeps_state: bool = False
+
     def setup(self) -> bool | None:
         """Set what the run must see (nothing by default).
 
         Returning False says nothing was set: the state the program starts with is then the
-        outer state, which is not read again.
+        outer state, which is not read again, and an item the program did not change either
+        is neither written back nor checked.
         """
         return False
 
@@ -201,9 +207,11 @@ class _Entry:
     outer: Any
     start: Any = _MISSING
     end: Any = _MISSING
-    #: Whether the item's set-up changed the state (``setup()`` did not return False).
+    #: Whether the item set something up that its write undoes (``setup()`` not False).
     set_up: bool = True
-    #: Known to be the outer state at the program's end: nothing to write back or check.
+    #: Whether the program starts with the outer state (nothing set up that reads differently).
+    starts_outer: bool = False
+    #: Known to be the outer state at the program's end: nothing to check after writing.
     untouched: bool = False
 
 
@@ -225,7 +233,8 @@ class StateStack:
         entry = _Entry(item, item.read())
         self._entries.append(entry)
         entry.set_up = item.setup() is not False
-        entry.start = item.read() if entry.set_up else entry.outer
+        entry.starts_outer = not entry.set_up or item.setup_keeps_state
+        entry.start = entry.outer if entry.starts_outer else item.read()
 
     def finish(self) -> None:
         """Note the state the program ended with; its changes go to :attr:`changes`.
@@ -242,9 +251,9 @@ class StateStack:
                 lines = item.diff(entry.start, entry.end)
                 if lines:
                     self.changes[item.name] = lines
-            elif not entry.set_up:
-                # The set-up changed nothing and neither did the program: the state is the
-                # outer one, with nothing to write back or check (most items, most runs).
+            elif entry.starts_outer:
+                # The program started with the outer state and left it: once what was set up
+                # is undone, there is nothing to check (most items, most runs).
                 entry.untouched = True
 
     def close(self) -> None:
@@ -256,7 +265,7 @@ class StateStack:
             self.finish()
         failures: dict[str, str] = {}
         for entry in reversed(self._entries):
-            if entry.item.restorable and not entry.untouched:
+            if entry.item.restorable and (entry.set_up or not entry.untouched):
                 try:
                     entry.item.write(entry.outer)
                 except Exception as exc:  # reported as a leak below; the others still restore
