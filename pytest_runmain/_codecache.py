@@ -6,8 +6,9 @@ it was compiled from, and is used again only for the same bytes; the code a ``-m
 loader gives is kept with the file's ``stat`` (size, modification time in nanoseconds, inode),
 and is asked for again when any of them changes. Code whose compilation issued a warning
 (a ``SyntaxWarning`` for an invalid escape, say) is never kept, so that each run shows it as
-a new interpreter does. The code of the :data:`MAX_KEPT` files used last is kept. Programs'
-other modules go through the import system as usual.
+a new interpreter does. The code of the :data:`MAX_KEPT` files used last is kept. A run's
+imports from source are compiled once too (:func:`imports_compiled_once`); they go through
+the import system as usual otherwise.
 
 PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
@@ -15,13 +16,21 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import os
 import warnings
 from collections.abc import Callable, Iterator
 from types import CodeType
 from typing import Any, Final
 
-__all__ = ["MAX_KEPT", "cached_code", "clear", "file_key"]
+__all__ = [
+    "MAX_KEPT",
+    "cached_code",
+    "clear",
+    "file_key",
+    "imports_compiled_once",
+    "loaders_as_they_are",
+]
 
 #: path -> (what the code was made from, the code or None when making it warned), the most
 #: recently used last.
@@ -80,6 +89,77 @@ def _warnings_recorded() -> Iterator[list[object]]:
         module.filters, module.showwarning, module._showwarnmsg_impl = saved
 
 
+#: The stand-in for ``SourceLoader.source_to_code``, compiled as importlib's own code: when
+#: the source does not compile, the interpreter trims importlib's frames from the traceback
+#: (``remove_importlib_frames``), and only a chunk of frames all of importlib goes.
+_SOURCE_TO_CODE: Final = compile(
+    "def source_to_code(self, data, path, **options):\n"
+    "    code = kept(self, data, path, options)\n"
+    "    return code if code is not None else original(self, data, path, **options)\n",
+    "<frozen importlib._bootstrap_external>",
+    "exec",
+)
+
+
 def clear() -> None:
     """Forget every kept code object."""
     _CODE.clear()
+
+
+@contextlib.contextmanager
+def imports_compiled_once() -> Iterator[None]:
+    """While it lasts, a module imported from source is compiled once per session.
+
+    The program's own modules are forgotten after each run and imported again by the next
+    (as a new process would), and without a bytecode cache (``PYTHONDONTWRITEBYTECODE``, a
+    read-only tree) each import compiles them again. ``SourceLoader.source_to_code``, which
+    every source import calls, keeps the code for the same path and bytes, as
+    :func:`cached_code` keeps a script's; the module's code still runs on every import.
+    """
+    loader_class: Any = importlib.machinery.SourceFileLoader
+    own = "source_to_code" in vars(loader_class)  # else inherited, from SourceLoader
+    original = loader_class.source_to_code
+
+    def kept(loader: object, data: bytes, path: str, options: dict[str, Any]) -> CodeType | None:
+        key = (bytes(data), tuple(sorted(options.items())))
+        return cached_code(str(path), key, lambda: original(loader, data, path, **options))
+
+    namespace: dict[str, Any] = {"kept": kept, "original": original}
+    exec(_SOURCE_TO_CODE, namespace)
+    stand_in = namespace["source_to_code"]
+    loader_class.source_to_code = stand_in
+    _STAND_INS.append((stand_in, original))
+    try:
+        yield
+    finally:
+        _STAND_INS.pop()
+        if own:
+            loader_class.source_to_code = original
+        else:
+            del loader_class.source_to_code
+
+
+#: The stand-ins installed by :func:`imports_compiled_once`, innermost last, each with what
+#: it stands for.
+_STAND_INS: Final[list[tuple[Any, Any]]] = []
+
+
+@contextlib.contextmanager
+def loaders_as_they_are() -> Iterator[None]:
+    """Without the stand-in of :func:`imports_compiled_once` while it lasts.
+
+    For runpy's own calls of a loader's ``get_code``: the traceback of code that does not
+    compile shows the loader's frames, and no frame of ours may be among them.
+    """
+    loader_class: Any = importlib.machinery.SourceFileLoader
+    if not _STAND_INS or vars(loader_class).get("source_to_code") is not _STAND_INS[-1][0]:
+        yield
+        return
+    stand_in, original = _STAND_INS[-1]
+    del loader_class.source_to_code
+    if loader_class.source_to_code is not original:  # it had one of its own
+        loader_class.source_to_code = original
+    try:
+        yield
+    finally:
+        loader_class.source_to_code = stand_in

@@ -29,6 +29,7 @@ from typing import Any, Final, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions, finalizers_shut_down
 from pytest_runmain._capture import StdioCapture
+from pytest_runmain._codecache import imports_compiled_once
 from pytest_runmain._exit import (
     FLUSH_FAILED_STATUS,
     SIGINT_STATUS,
@@ -228,6 +229,7 @@ class _InProcessRun:
             ExitFunctions(self.own.owns_frame) as exit_functions,
             HardExits(self.capture.level) as hard_exits,
             TupleExits(),
+            imports_compiled_once(),
             self.time_limit if self.time_limit is not None else contextlib.nullcontext(),
         ):
             threads = RunThreads()

@@ -29,7 +29,7 @@ from importlib.machinery import ModuleSpec, SourceFileLoader, SourcelessFileLoad
 from types import CodeType
 from typing import Any, Final, final
 
-from pytest_runmain._codecache import cached_code, file_key
+from pytest_runmain._codecache import cached_code, file_key, loaders_as_they_are
 from pytest_runmain._runpy_source import runpy_source
 
 __all__ = [
@@ -140,9 +140,11 @@ def find_module_code(mod_name: str, error: type[Exception] = ImportError) -> Mod
     if loader is None:
         raise error(f"{mod_name!r} is a namespace package and cannot be executed")
     try:
-        code = _kept_code(mod_name, spec)
-        if code is None:
-            code = loader.get_code(mod_name)  # type: ignore[attr-defined]
+        # runpy asks the loader itself: no stand-in of ours among the frames of its errors.
+        with loaders_as_they_are():
+            code = _kept_code(mod_name, spec)
+            if code is None:
+                code = loader.get_code(mod_name)  # type: ignore[attr-defined]
     except ImportError as e:
         raise error(format(e)) from e
     if code is None:

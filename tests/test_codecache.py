@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -61,3 +62,40 @@ def test_only_the_files_used_last_are_kept() -> None:
         _codecache.clear()
     assert made.count("f1") == 1
     assert made.count("f0") == 2
+
+
+def test_a_module_the_program_imports_is_compiled_once_while_unchanged(tmp_path: Path) -> None:
+    """Forgotten after each run and imported again, its code object is the kept one."""
+    helper = tmp_path / "cached_helper.py"
+    helper.write_text("def f():\n    return 'one'\n")
+    (tmp_path / "prog.py").write_text("import cached_helper\nprint(cached_helper.f())\n")
+    runner = Runner()
+    first = runner.run_path(tmp_path / "prog.py")
+    again = runner.run_path(tmp_path / "prog.py")
+    assert (first.stdout, again.stdout) == ("one\n", "one\n")
+    module_first, module_again = first.globals["cached_helper"], again.globals["cached_helper"]
+    assert module_first is not module_again  # imported afresh: its code ran again
+    assert module_first.f.__code__ is module_again.f.__code__  # but was not compiled again
+
+    helper.write_text("def f():\n    return 'two'\n")
+    changed = runner.run_path(tmp_path / "prog.py")
+    assert changed.stdout == "two\n"
+    assert changed.globals["cached_helper"].f.__code__ is not module_first.f.__code__
+
+
+def test_an_imported_module_that_warns_when_compiled_warns_at_every_run(tmp_path: Path) -> None:
+    (tmp_path / "warning_helper.py").write_text(WARNS)
+    (tmp_path / "prog.py").write_text("import warning_helper\n")
+    runner = Runner()
+    for _ in range(2):
+        result = runner.run_path(tmp_path / "prog.py")
+        assert "SyntaxWarning" in result.stderr
+        assert result.stdout == "True\n"
+
+
+def test_the_loader_is_as_it_was_after_a_run(tmp_path: Path) -> None:
+    loader_class = importlib.machinery.SourceFileLoader
+    before = dict(vars(loader_class))
+    (tmp_path / "prog.py").write_text("print('x')\n")
+    Runner().run_path(tmp_path / "prog.py")
+    assert dict(vars(loader_class)) == before
