@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import locale
+import os
 
 import pytest
 
@@ -19,10 +20,41 @@ def test_streams_look_like_pipes() -> None:
     assert capture.stdin.read() == ""
 
 
-def test_fileno_says_what_to_do() -> None:
-    capture = StdioCapture(None, {})
-    with pytest.raises(io.UnsupportedOperation, match="mode='subprocess'"):
+def test_descriptors_made_on_demand_keep_the_order_of_writes() -> None:
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    capture.start()
+    try:
+        capture.stdout.write("a")
+        os.write(capture.stdout.fileno(), b"b")
+        capture.stderr.write("c")
+        capture.stdout.write("d")
+        os.write(capture.stderr.fileno(), b"e")
+        capture.stdout.buffer.write(b"f")
+        capture.stdout.buffer.flush()
+        os.write(capture.stdout.fileno(), b"g")
+        fds = (capture.stdout.fileno(), capture.stderr.fileno())
+    finally:
+        capture.stop()
+    assert (capture.stdout_bytes, capture.stderr_bytes) == (b"abdfg", b"ce")
+    assert capture.output_bytes == b"abcdefg"
+    for fd in fds:
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    with pytest.raises(ValueError, match="is over"):
         capture.stdout.fileno()
+
+
+def test_stdin_descriptor_shares_the_position_with_the_stream() -> None:
+    capture = StdioCapture("one\ntwo\nthree\n", {})
+    capture.start()
+    try:
+        fd = capture.stdin.fileno()
+        assert os.read(fd, 4) == b"one\n"
+        assert capture.stdin.readline() == "two\n"
+    finally:
+        capture.stop()
+    with pytest.raises(OSError):
+        os.fstat(fd)
 
 
 @pytest.mark.parametrize(
