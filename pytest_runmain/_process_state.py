@@ -684,7 +684,7 @@ class Registrations(StateItem):
     def setup(self) -> None:
         if _siginterrupt is not None:
             self._record(signal, "siginterrupt", lambda signum, flag: int(signum))
-        outside = list(threading._active)  # type: ignore[attr-defined]
+        outside = list(sys._current_frames())
         self._intercepts.install(
             faulthandler, "dump_traceback", TracebackDumper(outside).dump_traceback
         )

@@ -38,7 +38,7 @@ def test_descriptors_made_on_demand_keep_the_order_of_writes() -> None:
     assert (capture.stdout_bytes, capture.stderr_bytes) == (b"abdfg", b"ce")
     assert capture.output_bytes == b"abcdefg"
     for fd in fds:
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="Bad file descriptor"):
             os.fstat(fd)
     with pytest.raises(ValueError, match="is over"):
         capture.stdout.fileno()
@@ -53,7 +53,7 @@ def test_stdin_descriptor_shares_the_position_with_the_stream() -> None:
         assert capture.stdin.readline() == "two\n"
     finally:
         capture.stop()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Bad file descriptor"):
         os.fstat(fd)
 
 

@@ -234,7 +234,8 @@ def test_fd_capture_gets_output_of_c_code_and_children(tmp_path: Path) -> None:
     # Without fd capture, descriptors 1 and 2 stay the test process's: only the descriptor
     # sys.stdout.fileno() gives is the run's.
     assert plain.returncode == 0
-    assert plain.stdout.startswith("python\nfileno ") and plain.stderr == ""
+    assert plain.stdout.startswith("python\nfileno ")
+    assert plain.stderr == ""
     result = Runner().run_path(script, capture="fd")
     assert result.stdout == "python\nfd level\nchild\nfileno 1\n"
     assert result.stderr == "fd err\n"
