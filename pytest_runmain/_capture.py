@@ -24,12 +24,21 @@ import locale
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from typing import Any, Final, Literal, final
 
 from pytest_runmain._options import OptionError
 
 __all__ = ["StdioCapture", "StreamName", "encode_stdin", "stdio_encoding"]
+
+#: Taken at import: a program (or a test's mock) may patch the ``os`` functions during a run.
+_fstat: Final = os.fstat
+_pread: Final = os.pread
+_write: Final = os.write
+_read: Final = os.read
+_readv: Final = os.readv
+_lseek: Final = os.lseek
 
 StreamName = Literal["stdout", "stderr"]
 
@@ -64,6 +73,7 @@ class _Output:
         self.forked = False
         #: Set once the run is over: no descriptor is made any more.
         self.closed = False
+        self._lock: Any = None  # made with the first descriptor
 
     def _add(self, stream: StreamName, start: int, end: int) -> None:
         journal = self.journal
@@ -80,10 +90,11 @@ class _Output:
                 self._add("stdout", self._synced, size)
                 self._synced = size
         if self.descriptors and not self.forked:
-            for stream, descriptor in self.descriptors.items():
-                chunk = descriptor.take()
-                if chunk:
-                    self._record(stream, chunk)
+            with self._lock:  # threads writing to stdout and to stderr must not both read
+                for stream, descriptor in self.descriptors.items():
+                    chunk = descriptor.take()
+                    if chunk:
+                        self._record(stream, chunk)
 
     def _record(self, stream: StreamName, chunk: bytes) -> None:
         """Add *chunk* to *stream* and the journal; what came before is journalled already."""
@@ -112,6 +123,8 @@ class _Output:
             if self.closed:
                 raise ValueError(_RUN_OVER.format(name=f"sys.{stream}"))
             self.sync()  # what was written before it exists comes first
+            if self._lock is None:
+                self._lock = threading.RLock()
             descriptor = self.descriptors[stream] = _Descriptor()
             if self.fast is not None:
                 self.fast.journal_each_write(self)
@@ -176,26 +189,49 @@ class _Descriptor:
     """
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
-        self.fd: Final = self._file.fileno()
+        fd, path = tempfile.mkstemp(prefix="runmain-")
+        self.fd: Final = fd
+        os.unlink(path)  # a raw descriptor: no file object that would close a reused number
+        status = _fstat(self.fd)
+        self._identity = (status.st_dev, status.st_ino)
         self._read = 0
+        #: False once the program closed the descriptor (its number may be another file's).
+        self.alive = True
+
+    def _check(self) -> int | None:
+        """The file's size, or None when the descriptor is no longer this file."""
+        try:
+            status = _fstat(self.fd)
+        except OSError:
+            status = None
+        if status is None or (status.st_dev, status.st_ino) != self._identity:
+            self.alive = False
+            return None
+        return status.st_size
+
+    def is_ours(self) -> bool:
+        """Whether the descriptor is still this file (the program may have closed it)."""
+        return self.alive and self._check() is not None
 
     def take(self) -> bytes:
         """The bytes written since the last call."""
-        size = os.fstat(self.fd).st_size
-        if size <= self._read:
+        size = self._check() if self.alive else None
+        if size is None or size <= self._read:
             return b""
-        chunk = os.pread(self.fd, size - self._read, self._read)
+        chunk = _pread(self.fd, size - self._read, self._read)
         self._read += len(chunk)
         return chunk
 
     def write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
         while view:
-            view = view[os.write(self.fd, view) :]
+            view = view[_write(self.fd, view) :]
 
     def close(self) -> None:
-        self._file.close()
+        """Close the descriptor, unless the program did (its number is then not ours)."""
+        if self.is_ours():
+            os.close(self.fd)
+        self.alive = False
 
 
 class _SinkInfo:
@@ -342,21 +378,21 @@ class _Input(io.BytesIO):
                 raise ValueError(_RUN_OVER.format(name="sys.stdin"))
             descriptor = self._descriptor = _Descriptor()
             descriptor.write(io.BytesIO.getvalue(self))
-            os.lseek(descriptor.fd, io.BytesIO.tell(self), os.SEEK_SET)
+            _lseek(descriptor.fd, io.BytesIO.tell(self), os.SEEK_SET)
             self.readinto = self._readinto  # type: ignore[method-assign]
             self.read = self._read  # type: ignore[method-assign]
         return self._descriptor.fd
 
     def _readinto(self, buffer: Any) -> int:
         assert self._descriptor is not None
-        return os.readv(self._descriptor.fd, [buffer])
+        return _readv(self._descriptor.fd, [buffer])
 
     def _read(self, size: int | None = -1) -> bytes:
         assert self._descriptor is not None
         if size is not None and size >= 0:
-            return os.read(self._descriptor.fd, size)
+            return _read(self._descriptor.fd, size)
         chunks = []
-        while chunk := os.read(self._descriptor.fd, 1 << 16):
+        while chunk := _read(self._descriptor.fd, 1 << 16):
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -365,10 +401,10 @@ class _Input(io.BytesIO):
         self._over = True
         descriptor, self._descriptor = self._descriptor, None
         if descriptor is not None:
-            position = os.lseek(descriptor.fd, 0, os.SEEK_CUR)
-            descriptor.close()
             del self.readinto, self.read
-            io.BytesIO.seek(self, position)
+            if descriptor.is_ours():
+                io.BytesIO.seek(self, _lseek(descriptor.fd, 0, os.SEEK_CUR))
+            descriptor.close()
 
 
 def _requested_locale(env: Mapping[str, str]) -> str:
@@ -652,11 +688,10 @@ class StdioCapture:
     def close_descriptors(self) -> None:
         """The run is over: what reached the descriptors made on demand joins the output, and
         they are closed, before the run's open descriptors are checked. Any number of times."""
-        if self._fd_capture is None:
-            with contextlib.suppress(ValueError):
-                _RUNNING.remove(self._output)
-            self._input.close_descriptor()
-            self._output.close()
+        with contextlib.suppress(ValueError):
+            _RUNNING.remove(self._output)
+        self._input.close_descriptor()
+        self._output.close()
 
     def stop(self) -> None:
         """End the file-descriptor capture: what reached fd 1 and 2 joins the output."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import locale
 import os
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,27 @@ def test_descriptors_made_on_demand_keep_the_order_of_writes() -> None:
             os.fstat(fd)
     with pytest.raises(ValueError, match="is over"):
         capture.stdout.fileno()
+
+
+def test_a_descriptor_the_program_closed_is_left_alone(tmp_path: Path) -> None:
+    """Its number may be another file's by the end of the run: neither read nor closed."""
+    (tmp_path / "other").write_bytes(b"not output")
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    capture.start()
+    try:
+        fd = capture.stdout.fileno()
+        os.write(fd, b"a")
+        capture.stdout.write("b")
+        os.close(fd)
+        other = os.open(tmp_path / "other", os.O_RDONLY)
+        capture.stdout.write("c")
+    finally:
+        capture.stop()
+    try:
+        assert capture.stdout_bytes == b"abc"
+        assert os.read(other, 100) == b"not output"
+    finally:
+        os.close(other)
 
 
 def test_stdin_descriptor_shares_the_position_with_the_stream() -> None:
