@@ -1116,8 +1116,13 @@ DESCRIPTOR_PROGRAMS: Final = {
 
 #: The thread identifiers ``faulthandler`` prints differ between processes.
 _THREAD_ID: Final = r"(?i)(thread) 0x[0-9a-f]+"
+#: The same for ``--runmain-mode=both``: the identifier's digits.
+_THREAD_ID_DIGITS: Final = r"(?<=hread 0x)[0-9a-f]+"
+#: pytest's duration in its summary line.
+_DURATION: Final = r"(?<= in )\d+\.\d+(?=s )"
 
 
+@pytest.mark.runmain(normalize=_THREAD_ID_DIGITS)
 @pytest.mark.parametrize("form", BASIC_FORMS)
 @pytest.mark.parametrize("env", BUFFERING.values(), ids=BUFFERING.keys())
 @pytest.mark.parametrize("source", DESCRIPTOR_PROGRAMS.values(), ids=DESCRIPTOR_PROGRAMS.keys())
@@ -1161,14 +1166,14 @@ SELF_TESTS: Final = {
 }
 
 
+@pytest.mark.runmain(normalize=_DURATION)
 @pytest.mark.parametrize("test_file", SELF_TESTS)
 def test_python_dash_m_pytest(cli: Cli, test_file: str) -> None:
     """pytest enables faulthandler on ``sys.stderr.fileno()`` and captures at fd level."""
     write(cli.root, {test_file: SELF_TESTS[test_file]})
     command = ("-m", "pytest", "-p", "no:cacheprovider", test_file)
     real, ours = cli.both(*command)
-    timing = r"in \d+\.\d+s"
-    assert_same(real.sub(timing, "in Ns"), ours.sub(timing, "in Ns"))
+    assert_same(real.sub(_DURATION, "N"), ours.sub(_DURATION, "N"))
     assert real.returncode == (0 if "pass" in test_file else 1)
 
 
