@@ -17,7 +17,6 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 from __future__ import annotations
 
 import codecs
-import contextlib
 import functools
 import io
 import locale
@@ -143,8 +142,10 @@ class _Output:
         """Journal what reached the descriptors, then close them: the run is over."""
         if self.closed:
             return
-        self.sync()
         self.closed = True
+        if not self.descriptors:
+            return
+        self.sync()
         descriptors, self.descriptors = self.descriptors, {}
         for descriptor in descriptors.values():
             descriptor.close()
@@ -688,7 +689,7 @@ class StdioCapture:
     def close_descriptors(self) -> None:
         """The run is over: what reached the descriptors made on demand joins the output, and
         they are closed, before the run's open descriptors are checked. Any number of times."""
-        with contextlib.suppress(ValueError):
+        if self._output in _RUNNING:
             _RUNNING.remove(self._output)
         self._input.close_descriptor()
         self._output.close()
