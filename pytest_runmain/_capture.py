@@ -17,6 +17,7 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 from __future__ import annotations
 
 import codecs
+import fcntl
 import functools
 import io
 import locale
@@ -38,6 +39,7 @@ _write: Final = os.write
 _read: Final = os.read
 _readv: Final = os.readv
 _lseek: Final = os.lseek
+_memfd_create: Final = getattr(os, "memfd_create", None)
 
 StreamName = Literal["stdout", "stderr"]
 
@@ -88,12 +90,23 @@ class _Output:
             if size > self._synced:
                 self._add("stdout", self._synced, size)
                 self._synced = size
-        if self.descriptors and not self.forked:
-            with self._lock:  # threads writing to stdout and to stderr must not both read
-                for stream, descriptor in self.descriptors.items():
-                    chunk = descriptor.take()
-                    if chunk:
-                        self._record(stream, chunk)
+        if self.descriptors and not self.forked and self.pending():
+            self._drain()
+
+    def pending(self) -> bool:
+        """Whether anything reached the descriptors since they were last read."""
+        # A loop, not any() over a generator: this runs before each write to stdout.
+        for descriptor in self.descriptors.values():  # noqa: SIM110
+            if descriptor.grew():
+                return True
+        return False
+
+    def _drain(self) -> None:
+        with self._lock:  # threads writing to stdout and to stderr must not both read
+            for stream, descriptor in self.descriptors.items():
+                chunk = descriptor.take()
+                if chunk:
+                    self._record(stream, chunk)
 
     def _record(self, stream: StreamName, chunk: bytes) -> None:
         """Add *chunk* to *stream* and the journal; what came before is journalled already."""
@@ -124,7 +137,7 @@ class _Output:
             self.sync()  # what was written before it exists comes first
             if self._lock is None:
                 self._lock = threading.RLock()
-            descriptor = self.descriptors[stream] = _Descriptor()
+            descriptor = self.descriptors[stream] = _Descriptor(stream)
             if self.fast is not None:
                 self.fast.journal_each_write(self)
         return descriptor.fd
@@ -187,17 +200,33 @@ class _Descriptor:
 
     A temporary file rather than a pipe: nothing written to it ever blocks, whether the run
     reads it or not, and a child process that keeps it open cannot hold the run's end up.
+    In memory where the system allows (``memfd_create``: one system call), else on disk.
+    A raw descriptor: no file object that would close a reused number when collected.
     """
 
-    def __init__(self) -> None:
-        fd, path = tempfile.mkstemp(prefix="runmain-")
-        self.fd: Final = fd
-        os.unlink(path)  # a raw descriptor: no file object that would close a reused number
+    def __init__(self, name: str) -> None:
+        self.fd: Final = _temporary_descriptor(f"runmain-{name}")
+        # Appending, as a pipe does: writers sharing it (a child, the program) never overwrite.
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) | os.O_APPEND)
         status = _fstat(self.fd)
         self._identity = (status.st_dev, status.st_ino)
         self._read = 0
         #: False once the program closed the descriptor (its number may be another file's).
         self.alive = True
+
+    def grew(self) -> bool:
+        """Whether anything was written since the last :meth:`take`, told cheaply.
+
+        Writes append (``O_APPEND``), so the position is the file's size: one ``lseek``, not
+        an ``fstat``. :meth:`take` checks that the descriptor is still this file.
+        """
+        if not self.alive:
+            return False
+        try:
+            return _lseek(self.fd, 0, os.SEEK_CUR) > self._read
+        except OSError:
+            self.alive = False
+            return False
 
     def _check(self) -> int | None:
         """The file's size, or None when the descriptor is no longer this file."""
@@ -233,6 +262,18 @@ class _Descriptor:
         if self.is_ours():
             os.close(self.fd)
         self.alive = False
+
+
+def _temporary_descriptor(name: str) -> int:
+    if _memfd_create is not None:
+        try:
+            fd: int = _memfd_create(name, os.MFD_CLOEXEC)
+            return fd
+        except OSError:  # not supported by this kernel
+            pass
+    fd, path = tempfile.mkstemp(prefix=f"{name}-")
+    os.unlink(path)
+    return fd
 
 
 class _SinkInfo:
@@ -338,12 +379,16 @@ class _FastSink(_SinkInfo, io.BytesIO):
             self.__dict__.pop("write", None)
             return
 
-        def write(data: object) -> int:
-            if self.closed:
-                raise ValueError("I/O operation on closed file.")
-            chunk = bytes(data)  # type: ignore[call-overload]
-            output.append("stdout", chunk)
-            return len(chunk)
+        bytes_io_write = io.BytesIO.write
+
+        def write(data: Any) -> int:
+            if output.forked:
+                chunk = bytes(data)
+                output.append("stdout", chunk)
+                return len(chunk)
+            if output.pending():  # what reached the descriptors before this write comes first
+                output.sync()
+            return bytes_io_write(self, data)
 
         self.write = write  # type: ignore[method-assign]
 
@@ -377,7 +422,7 @@ class _Input(io.BytesIO):
         if self._descriptor is None:
             if self._over:
                 raise ValueError(_RUN_OVER.format(name="sys.stdin"))
-            descriptor = self._descriptor = _Descriptor()
+            descriptor = self._descriptor = _Descriptor("stdin")
             descriptor.write(io.BytesIO.getvalue(self))
             _lseek(descriptor.fd, io.BytesIO.tell(self), os.SEEK_SET)
             self.readinto = self._readinto  # type: ignore[method-assign]
