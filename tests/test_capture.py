@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_runmain import Runner
 from pytest_runmain._capture import StdioCapture, stdio_encoding
 
 
@@ -218,3 +219,19 @@ def test_the_raw_stdout_is_a_write_only_pipe(env: dict[str, str]) -> None:
     )
     with pytest.raises(io.UnsupportedOperation):
         raw.read()
+
+
+def test_a_run_that_never_asks_makes_no_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(name: str) -> int:
+        raise AssertionError(f"a descriptor was made: {name}")
+
+    monkeypatch.setattr("pytest_runmain._capture._temporary_descriptor", refuse)
+    script = tmp_path / "prog.py"
+    script.write_text("import sys\nprint('out')\nprint('err', file=sys.stderr)\n")
+    result = Runner().run_path(script)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "out\n", "err\n")
+    script.write_text("import sys\nsys.stdout.fileno()\n")
+    asked = Runner().run_path(script)
+    assert "a descriptor was made: runmain-stdout" in asked.stderr
