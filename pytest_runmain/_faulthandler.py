@@ -31,6 +31,12 @@ _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: The C function's limits: frames per thread, characters of a name.
 _MAX_FRAMES: Final = 100
 _MAX_STRING: Final = 500
+#: The C function's message for a negative descriptor (spelt so before 3.12).
+_NOT_A_DESCRIPTOR: Final = (
+    "file is not a valid file descriptor"
+    if sys.version_info >= (3, 12)
+    else "file is not a valid file descripter"
+)
 
 
 def file_descriptor(file: Any) -> int:
@@ -41,7 +47,7 @@ def file_descriptor(file: Any) -> int:
             raise RuntimeError("sys.stderr is None")
     if isinstance(file, int):
         if file < 0:
-            raise ValueError("file is not a valid file descripter")
+            raise ValueError(_NOT_A_DESCRIPTOR)
         return file
     fd = file.fileno()
     if not isinstance(fd, int) or fd < 0:
