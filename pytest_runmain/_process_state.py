@@ -690,6 +690,7 @@ class Registrations(StateItem):
         )
         if _fh_is_enabled():
             switch = self._switch = VirtualSwitch()
+            self.setup_keeps_state = False  # the program's switch starts off, as in a new process
             self._intercepts.install(faulthandler, "is_enabled", switch.is_enabled)
             self._record(faulthandler, "enable", lambda *a, **k: "enable", switch.enable)
             self._record(faulthandler, "disable", lambda *a, **k: "disable", switch.disable)
