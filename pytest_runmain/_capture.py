@@ -17,12 +17,14 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 from __future__ import annotations
 
 import codecs
+import fcntl
 import functools
 import io
 import locale
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from typing import Any, Final, Literal, final
 
@@ -30,11 +32,20 @@ from pytest_runmain._options import OptionError
 
 __all__ = ["StdioCapture", "StreamName", "encode_stdin", "stdio_encoding"]
 
+#: Taken at import: a program (or a test's mock) may patch the ``os`` functions during a run.
+_fstat: Final = os.fstat
+_pread: Final = os.pread
+_write: Final = os.write
+_read: Final = os.read
+_readv: Final = os.readv
+_lseek: Final = os.lseek
+_memfd_create: Final = getattr(os, "memfd_create", None)
+
 StreamName = Literal["stdout", "stderr"]
 
-_NO_FD_HINT: Final = (
-    "{name} of a run captured in-process is not a file descriptor; code that needs a real "
-    "descriptor must run with capture='fd' (stdout and stderr) or mode='subprocess'"
+_RUN_OVER: Final = (
+    "{name} belongs to an in-process run that is over: its descriptor is closed; a program "
+    "object kept after the run cannot write to it"
 )
 
 #: Locales in which the interpreter turns on UTF-8 mode (PEP 540) or that are the targets of
@@ -57,6 +68,13 @@ class _Output:
         self.fast: _FastSink | None = None
         self.journal: list[list[Any]] = []
         self._synced = 0
+        #: The descriptors the program asked for, by stream, created on demand.
+        self.descriptors: dict[StreamName, _Descriptor] = {}
+        #: Set in a process forked during the run: writes go to the descriptors instead.
+        self.forked = False
+        #: Set once the run is over: no descriptor is made any more.
+        self.closed = False
+        self._lock: Any = None  # made with the first descriptor
 
     def _add(self, stream: StreamName, start: int, end: int) -> None:
         journal = self.journal
@@ -66,23 +84,86 @@ class _Output:
             journal.append([stream, start, end])
 
     def sync(self) -> None:
-        """Journal what reached the fast stdout since the last time."""
+        """Journal what reached the fast stdout since the last time, then the descriptors."""
         if self.fast is not None:
             size = self.fast.size()
             if size > self._synced:
                 self._add("stdout", self._synced, size)
                 self._synced = size
+        if self.descriptors and not self.forked and self.pending():
+            self._drain()
 
-    def append(self, stream: StreamName, chunk: bytes) -> None:
-        self.sync()
-        data = self.data[stream] if stream != "stdout" or self.fast is None else None
-        if data is None:
-            self.fast.write(chunk)  # type: ignore[union-attr]
-            self.sync()
+    def pending(self) -> bool:
+        """Whether anything reached the descriptors since they were last read."""
+        # A loop, not any() over a generator: this runs before each write to stdout.
+        for descriptor in self.descriptors.values():  # noqa: SIM110
+            if descriptor.grew():
+                return True
+        return False
+
+    def _drain(self) -> None:
+        with self._lock:  # threads writing to stdout and to stderr must not both read
+            for stream, descriptor in self.descriptors.items():
+                chunk = descriptor.take()
+                if chunk:
+                    self._record(stream, chunk)
+
+    def _record(self, stream: StreamName, chunk: bytes) -> None:
+        """Add *chunk* to *stream* and the journal; what came before is journalled already."""
+        if stream == "stdout" and self.fast is not None:
+            self.fast.store(chunk)
+            size = self.fast.size()
+            self._add("stdout", self._synced, size)
+            self._synced = size
             return
+        data = self.data[stream]
         start = len(data)
         data += chunk
         self._add(stream, start, len(data))
+
+    def append(self, stream: StreamName, chunk: bytes) -> None:
+        if self.forked:
+            self.descriptors[stream].write(chunk)
+            return
+        self.sync()
+        self._record(stream, chunk)
+
+    def fileno(self, stream: StreamName) -> int:
+        """The descriptor of *stream*, made the first time it is asked for."""
+        descriptor = self.descriptors.get(stream)
+        if descriptor is None:
+            if self.closed:
+                raise ValueError(_RUN_OVER.format(name=f"sys.{stream}"))
+            self.sync()  # what was written before it exists comes first
+            if self._lock is None:
+                self._lock = threading.RLock()
+            descriptor = self.descriptors[stream] = _Descriptor(stream)
+            if self.fast is not None:
+                self.fast.journal_each_write(self)
+        return descriptor.fd
+
+    def before_fork(self) -> None:
+        """Give both streams a descriptor before a child is forked, for it to write to."""
+        for stream in ("stdout", "stderr"):
+            self.fileno(stream)
+
+    def in_forked_child(self) -> None:
+        """From now on, in this forked child, every write goes to the descriptors."""
+        self.forked = True
+
+    def close(self) -> None:
+        """Journal what reached the descriptors, then close them: the run is over."""
+        if self.closed:
+            return
+        self.closed = True
+        if not self.descriptors:
+            return
+        self.sync()
+        descriptors, self.descriptors = self.descriptors, {}
+        for descriptor in descriptors.values():
+            descriptor.close()
+        if self.fast is not None:
+            self.fast.journal_each_write(None)
 
     def stream_bytes(self, stream: StreamName) -> bytes:
         if stream == "stdout" and self.fast is not None:
@@ -113,11 +194,94 @@ class _Output:
         return b"".join(chunks)
 
 
+@final
+class _Descriptor:
+    """A real descriptor for one of the run's streams: a temporary file read as it grows.
+
+    A temporary file rather than a pipe: nothing written to it ever blocks, whether the run
+    reads it or not, and a child process that keeps it open cannot hold the run's end up.
+    In memory where the system allows (``memfd_create``: one system call), else on disk.
+    A raw descriptor: no file object that would close a reused number when collected.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.fd: Final = _temporary_descriptor(f"runmain-{name}")
+        # Appending, as a pipe does: writers sharing it (a child, the program) never overwrite.
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) | os.O_APPEND)
+        status = _fstat(self.fd)
+        self._identity = (status.st_dev, status.st_ino)
+        self._read = 0
+        #: False once the program closed the descriptor (its number may be another file's).
+        self.alive = True
+
+    def grew(self) -> bool:
+        """Whether anything was written since the last :meth:`take`, told cheaply.
+
+        Writes append (``O_APPEND``), so the position is the file's size: one ``lseek``, not
+        an ``fstat``. :meth:`take` checks that the descriptor is still this file.
+        """
+        if not self.alive:
+            return False
+        try:
+            return _lseek(self.fd, 0, os.SEEK_CUR) > self._read
+        except OSError:
+            self.alive = False
+            return False
+
+    def _check(self) -> int | None:
+        """The file's size, or None when the descriptor is no longer this file."""
+        try:
+            status = _fstat(self.fd)
+        except OSError:
+            status = None
+        if status is None or (status.st_dev, status.st_ino) != self._identity:
+            self.alive = False
+            return None
+        return status.st_size
+
+    def is_ours(self) -> bool:
+        """Whether the descriptor is still this file (the program may have closed it)."""
+        return self.alive and self._check() is not None
+
+    def take(self) -> bytes:
+        """The bytes written since the last call."""
+        size = self._check() if self.alive else None
+        if size is None or size <= self._read:
+            return b""
+        chunk = _pread(self.fd, size - self._read, self._read)
+        self._read += len(chunk)
+        return chunk
+
+    def write(self, chunk: bytes) -> None:
+        view = memoryview(chunk)
+        while view:
+            view = view[_write(self.fd, view) :]
+
+    def close(self) -> None:
+        """Close the descriptor, unless the program did (its number is then not ours)."""
+        if self.is_ours():
+            os.close(self.fd)
+        self.alive = False
+
+
+def _temporary_descriptor(name: str) -> int:
+    if _memfd_create is not None:
+        try:
+            fd: int = _memfd_create(name, os.MFD_CLOEXEC)
+            return fd
+        except OSError:  # not supported by this kernel
+            pass
+    fd, path = tempfile.mkstemp(prefix=f"{name}-")
+    os.unlink(path)
+    return fd
+
+
 class _SinkInfo:
-    """What a sink answers like a pipe of the interpreter does: its name, ``isatty()``, no fd."""
+    """What a sink answers like a pipe of the interpreter does: its name, ``isatty()``, fd."""
 
     stream: StreamName
     _tty: bool
+    _output: _Output
     _fd: int | None = None
 
     @property
@@ -130,7 +294,7 @@ class _SinkInfo:
     def fileno(self) -> int:
         if self._fd is not None:
             return self._fd
-        raise io.UnsupportedOperation(_NO_FD_HINT.format(name=f"sys.{self.stream}"))
+        return self._output.fileno(self.stream)
 
 
 @final
@@ -168,11 +332,12 @@ class _FastSink(_SinkInfo, io.BytesIO):
     the program closes it.
     """
 
-    def __init__(self, *, tty: bool) -> None:
+    def __init__(self, output: _Output, *, tty: bool) -> None:
         super().__init__()
         self.stream = "stdout"
+        self._output = output
         self._tty = tty
-        self._closed_value: bytes | None = None
+        self._closed_value: bytearray | None = None
 
     def readable(self) -> bool:
         return False
@@ -193,12 +358,43 @@ class _FastSink(_SinkInfo, io.BytesIO):
 
     def value(self) -> bytes:
         if self._closed_value is not None:
-            return self._closed_value
+            return bytes(self._closed_value)
         return io.BytesIO.getvalue(self)
+
+    def store(self, chunk: bytes) -> None:
+        """Add *chunk*, written elsewhere (a descriptor), even once the program closed this."""
+        if self._closed_value is not None:
+            self._closed_value += chunk
+        else:
+            io.BytesIO.write(self, chunk)
+
+    def journal_each_write(self, output: _Output | None) -> None:
+        """Have each write go through *output* (None: back to C speed).
+
+        Once a descriptor exists, its bytes must be journalled before each write here to keep
+        their order; in a forked child, writes go to the descriptor. An instance attribute
+        stands in for the class's ``write``, as the buffered layer looks it up on the instance.
+        """
+        if output is None:
+            self.__dict__.pop("write", None)
+            return
+
+        bytes_io_write = io.BytesIO.write
+
+        def write(data: Any) -> int:
+            if output.forked:
+                chunk = bytes(data)
+                output.append("stdout", chunk)
+                return len(chunk)
+            if output.pending():  # what reached the descriptors before this write comes first
+                output.sync()
+            return bytes_io_write(self, data)
+
+        self.write = write  # type: ignore[method-assign]
 
     def close(self) -> None:
         if not self.closed:
-            self._closed_value = io.BytesIO.getvalue(self)
+            self._closed_value = bytearray(io.BytesIO.getvalue(self))
         super().close()
 
 
@@ -211,12 +407,50 @@ class _Input(io.BytesIO):
     def __init__(self, data: bytes, *, tty: bool) -> None:
         super().__init__(data)
         self._tty = tty
+        self._descriptor: _Descriptor | None = None
+        self._over = False
 
     def isatty(self) -> bool:
         return self._tty
 
     def fileno(self) -> int:
-        raise io.UnsupportedOperation(_NO_FD_HINT.format(name="sys.stdin"))
+        """A descriptor reading what is left of the input, made the first time it is asked for.
+
+        From then on the stream reads through it too, so that the program, a child process
+        and ``select`` share one position, as on a pipe.
+        """
+        if self._descriptor is None:
+            if self._over:
+                raise ValueError(_RUN_OVER.format(name="sys.stdin"))
+            descriptor = self._descriptor = _Descriptor("stdin")
+            descriptor.write(io.BytesIO.getvalue(self))
+            _lseek(descriptor.fd, io.BytesIO.tell(self), os.SEEK_SET)
+            self.readinto = self._readinto  # type: ignore[method-assign]
+            self.read = self._read  # type: ignore[method-assign]
+        return self._descriptor.fd
+
+    def _readinto(self, buffer: Any) -> int:
+        assert self._descriptor is not None
+        return _readv(self._descriptor.fd, [buffer])
+
+    def _read(self, size: int | None = -1) -> bytes:
+        assert self._descriptor is not None
+        if size is not None and size >= 0:
+            return _read(self._descriptor.fd, size)
+        chunks = []
+        while chunk := _read(self._descriptor.fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def close_descriptor(self) -> None:
+        """The run is over: close the descriptor; reading goes on where it had got to."""
+        self._over = True
+        descriptor, self._descriptor = self._descriptor, None
+        if descriptor is not None:
+            del self.readinto, self.read
+            if descriptor.is_ours():
+                io.BytesIO.seek(self, _lseek(descriptor.fd, 0, os.SEEK_CUR))
+            descriptor.close()
 
 
 def _requested_locale(env: Mapping[str, str]) -> str:
@@ -340,6 +574,23 @@ def _stdio_encoding(values: tuple[str | None, ...]) -> tuple[str, str]:
 
 _FDS: Final[dict[StreamName, int]] = {"stdout": 1, "stderr": 2}
 
+#: The output of the in-process runs going on (one, or more for runs nested in a program).
+_RUNNING: Final[list[_Output]] = []
+
+
+def _before_fork() -> None:
+    for output in _RUNNING:
+        output.before_fork()
+
+
+def _after_fork_in_child() -> None:
+    for output in _RUNNING:
+        output.in_forked_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
 
 @final
 class FdCapture:
@@ -414,8 +665,9 @@ class StdioCapture:
         self._tty = tty
         self._fd_capture = FdCapture() if fd else None
         stdin = encode_stdin(stdin, self.encoding, errors)
+        self._input = _Input(stdin or b"", tty=tty)
         self.stdin = io.TextIOWrapper(
-            io.BufferedReader(_Input(stdin or b"", tty=tty)),
+            io.BufferedReader(self._input),
             encoding=self.encoding,
             errors=errors,
             newline="\n",
@@ -433,7 +685,7 @@ class StdioCapture:
         if self._fd_capture is not None:
             sink = _Sink(name, self._output, tty=self._tty, fd=_FDS[name])
         elif name == "stdout":
-            sink = self._output.fast = _FastSink(tty=self._tty)
+            sink = self._output.fast = _FastSink(self._output, tty=self._tty)
         else:
             sink = _Sink(name, self._output, tty=self._tty)
         # Unbuffered, the text layer writes straight to the raw stream, as the interpreter's does.
@@ -469,12 +721,27 @@ class StdioCapture:
                 pass
 
     def start(self) -> None:
-        """Begin capturing at the file-descriptor level too, when asked for."""
+        """Begin capturing at the file-descriptor level too, when asked for.
+
+        Otherwise the streams are ready to make descriptors on demand, and a process forked
+        from now on gets them.
+        """
         if self._fd_capture is not None:
             self._fd_capture.start()
+        else:
+            _RUNNING.append(self._output)
+
+    def close_descriptors(self) -> None:
+        """The run is over: what reached the descriptors made on demand joins the output, and
+        they are closed, before the run's open descriptors are checked. Any number of times."""
+        if self._output in _RUNNING:
+            _RUNNING.remove(self._output)
+        self._input.close_descriptor()
+        self._output.close()
 
     def stop(self) -> None:
         """End the file-descriptor capture: what reached fd 1 and 2 joins the output."""
+        self.close_descriptors()
         if self._fd_capture is not None:
             for name, data in self._fd_capture.stop():
                 self._output.append(name, data)

@@ -127,6 +127,7 @@ def run_in_process(
         except TargetError as exc:
             failure = exc
         finally:
+            run.capture.close_descriptors()  # before the run's open descriptors are checked
             run.state.close()
             run.capture.stop()
             exit_forked_child(run.pid, run.returncode)

@@ -30,6 +30,7 @@ from operator import attrgetter, is_
 from types import ModuleType
 from typing import Any, Final, final
 
+from pytest_runmain._faulthandler import TracebackDumper, VirtualSwitch
 from pytest_runmain._state import StateItem, StateLeak, dict_diff
 
 try:
@@ -658,8 +659,9 @@ class Registrations(StateItem):
     a signal the program made restart system calls interrupts them again, as
     ``signal.signal`` leaves it; ``faulthandler`` is
     disabled again if it was off. If it was on (pytest's ``faulthandler`` plugin enables it
-    on a copy of stderr) and the program enabled or disabled it, the original file is lost:
-    that is a leak.
+    on a copy of stderr), its file could not be put back: the program gets a switch of its own
+    (see :mod:`pytest_runmain._faulthandler`), off as in a new interpreter. Its
+    ``faulthandler.dump_traceback`` lists its own frames and threads.
     """
 
     name = "faulthandler and codecs"
@@ -668,10 +670,12 @@ class Registrations(StateItem):
     def __init__(self) -> None:
         self._intercepts = _Intercepts()
         self._calls: dict[str, list[Any]] = {}
-        self._lost = False
+        self._switch: VirtualSwitch | None = None
 
     def read(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"faulthandler.is_enabled()": _fh_is_enabled()}
+        switch = self._switch
+        enabled = _fh_is_enabled() if switch is None else switch.enabled
+        state: dict[str, Any] = {"faulthandler.is_enabled()": enabled}
         for key, calls in self._calls.items():
             if calls:
                 state[key] = list(calls)
@@ -680,14 +684,31 @@ class Registrations(StateItem):
     def setup(self) -> None:
         if _siginterrupt is not None:
             self._record(signal, "siginterrupt", lambda signum, flag: int(signum))
-        self._record(faulthandler, "enable", lambda *a, **k: "enable")
-        self._record(faulthandler, "disable", lambda *a, **k: "disable")
+        outside = list(sys._current_frames())
+        self._intercepts.install(
+            faulthandler, "dump_traceback", TracebackDumper(outside).dump_traceback
+        )
+        if _fh_is_enabled():
+            switch = self._switch = VirtualSwitch()
+            self.setup_keeps_state = False  # the program's switch starts off, as in a new process
+            self._intercepts.install(faulthandler, "is_enabled", switch.is_enabled)
+            self._record(faulthandler, "enable", lambda *a, **k: "enable", switch.enable)
+            self._record(faulthandler, "disable", lambda *a, **k: "disable", switch.disable)
+        else:
+            self._record(faulthandler, "enable", lambda *a, **k: "enable")
+            self._record(faulthandler, "disable", lambda *a, **k: "disable")
         if _fh_register is not None:
             self._record(faulthandler, "register", lambda signum, *a, **k: int(signum))
         self._record(codecs, "register", Ident)
 
-    def _record(self, module: ModuleType, name: str, note: Callable[..., Any]) -> None:
-        original = getattr(module, name)
+    def _record(
+        self,
+        module: ModuleType,
+        name: str,
+        note: Callable[..., Any],
+        function: Callable[..., Any] | None = None,
+    ) -> None:
+        original = getattr(module, name) if function is None else function
         calls = self._calls.setdefault(f"{module.__name__}.{name}", [])
 
         def recording(*args: Any, **kwargs: Any) -> Any:
@@ -708,12 +729,9 @@ class Registrations(StateItem):
         for signum in self._calls.get("signal.siginterrupt", ()):
             if _siginterrupt is not None:
                 _siginterrupt(signum, True)  # as signal.signal leaves it: calls interrupted
-        was_enabled = snapshot["faulthandler.is_enabled()"]
-        if not was_enabled and _fh_is_enabled():
+        self._switch = None
+        if not snapshot["faulthandler.is_enabled()"] and _fh_is_enabled():
             _fh_disable()
-        self._lost = was_enabled and bool(
-            self._calls.get("faulthandler.enable") or self._calls.get("faulthandler.disable")
-        )
         self._calls = {}
 
     def diff(self, before: Any, after: Any) -> list[str]:
@@ -724,15 +742,6 @@ class Registrations(StateItem):
         for key, calls in after.items():
             if key != "faulthandler.is_enabled()" and calls:
                 lines.append(f"+ {key}: {', '.join(map(repr, calls))}")
-        return lines
-
-    def leak_diff(self, outer: Any, now: Any) -> list[str]:
-        lines = self.diff(outer, now)
-        if self._lost:
-            lines.append(
-                "~ faulthandler: enabled before the run on a file the program replaced "
-                "(cannot be put back)"
-            )
         return lines
 
 

@@ -1238,8 +1238,9 @@ STATE_ITEMS: Final[tuple[StateItemSpec, ...]] = (
     ),
     StateItemSpec(
         Registrations,
-        "`faulthandler.enable`/`register`, `codecs.register` and `signal.siginterrupt`; a "
-        "`faulthandler` file replaced is a leak",
+        "`faulthandler.enable`/`register`, `codecs.register` and `signal.siginterrupt`; with "
+        "`faulthandler` on before the run, the program's `enable`/`disable` work on a switch "
+        "of its own",
         for_run=lambda run: Registrations(),
         for_check=(23, Registrations),
     ),

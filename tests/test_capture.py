@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import locale
+import os
+from pathlib import Path
 
 import pytest
 
+from pytest_runmain import Runner
 from pytest_runmain._capture import StdioCapture, stdio_encoding
 
 
@@ -19,10 +22,62 @@ def test_streams_look_like_pipes() -> None:
     assert capture.stdin.read() == ""
 
 
-def test_fileno_says_what_to_do() -> None:
-    capture = StdioCapture(None, {})
-    with pytest.raises(io.UnsupportedOperation, match="mode='subprocess'"):
+def test_descriptors_made_on_demand_keep_the_order_of_writes() -> None:
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    capture.start()
+    try:
+        capture.stdout.write("a")
+        os.write(capture.stdout.fileno(), b"b")
+        capture.stderr.write("c")
+        capture.stdout.write("d")
+        os.write(capture.stderr.fileno(), b"e")
+        capture.stdout.buffer.write(b"f")
+        capture.stdout.buffer.flush()
+        os.write(capture.stdout.fileno(), b"g")
+        fds = (capture.stdout.fileno(), capture.stderr.fileno())
+    finally:
+        capture.stop()
+    assert (capture.stdout_bytes, capture.stderr_bytes) == (b"abdfg", b"ce")
+    assert capture.output_bytes == b"abcdefg"
+    for fd in fds:
+        with pytest.raises(OSError, match="Bad file descriptor"):
+            os.fstat(fd)
+    with pytest.raises(ValueError, match="is over"):
         capture.stdout.fileno()
+
+
+def test_a_descriptor_the_program_closed_is_left_alone(tmp_path: Path) -> None:
+    """Its number may be another file's by the end of the run: neither read nor closed."""
+    (tmp_path / "other").write_bytes(b"not output")
+    capture = StdioCapture(None, {"PYTHONUNBUFFERED": "1"})
+    capture.start()
+    try:
+        fd = capture.stdout.fileno()
+        os.write(fd, b"a")
+        capture.stdout.write("b")
+        os.close(fd)
+        other = os.open(tmp_path / "other", os.O_RDONLY)
+        capture.stdout.write("c")
+    finally:
+        capture.stop()
+    try:
+        assert capture.stdout_bytes == b"abc"
+        assert os.read(other, 100) == b"not output"
+    finally:
+        os.close(other)
+
+
+def test_stdin_descriptor_shares_the_position_with_the_stream() -> None:
+    capture = StdioCapture("one\ntwo\nthree\n", {})
+    capture.start()
+    try:
+        fd = capture.stdin.fileno()
+        assert os.read(fd, 4) == b"one\n"
+        assert capture.stdin.readline() == "two\n"
+    finally:
+        capture.stop()
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(fd)
 
 
 @pytest.mark.parametrize(
@@ -164,3 +219,19 @@ def test_the_raw_stdout_is_a_write_only_pipe(env: dict[str, str]) -> None:
     )
     with pytest.raises(io.UnsupportedOperation):
         raw.read()
+
+
+def test_a_run_that_never_asks_makes_no_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(name: str) -> int:
+        raise AssertionError(f"a descriptor was made: {name}")
+
+    monkeypatch.setattr("pytest_runmain._capture._temporary_descriptor", refuse)
+    script = tmp_path / "prog.py"
+    script.write_text("import sys\nprint('out')\nprint('err', file=sys.stderr)\n")
+    result = Runner().run_path(script)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "out\n", "err\n")
+    script.write_text("import sys\nsys.stdout.fileno()\n")
+    asked = Runner().run_path(script)
+    assert "a descriptor was made: runmain-stdout" in asked.stderr

@@ -1068,6 +1068,116 @@ def test_other_stream_uses(cli: Cli, form: str, source: str) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Programs that need real file descriptors (the streams' fileno(), children, fork)
+# --------------------------------------------------------------------------------------
+
+DESCRIPTOR_PROGRAMS: Final = {
+    "os-write": (
+        "import os, sys\nprint('print 1')\nos.write(sys.stdout.fileno(), b'fd 1\\n')\n"
+        "print('err 1', file=sys.stderr)\nos.write(sys.__stderr__.fileno(), b'fd err\\n')\n"
+        "print('print 2')\nos.write(sys.stdout.fileno(), b'fd 2\\n')\n"
+    ),
+    "subprocess-to-the-streams": (
+        "import subprocess, sys\nprint('before')\n"
+        "subprocess.run([sys.executable, '-c', 'print(1)'], stdout=sys.stdout, check=True)\n"
+        "print('between', file=sys.stderr)\n"
+        "code = 'import sys; print(2, file=sys.stderr)'\n"
+        "subprocess.run([sys.executable, '-c', code], stderr=sys.stderr, check=True)\n"
+        "print('after')\n"
+    ),
+    "fork-child-exits": (
+        "import os, sys\nprint('parent starts')\npid = os.fork()\nif pid == 0:\n"
+        "    print('child out')\n    print('child err', file=sys.stderr)\n    sys.exit(3)\n"
+        "_, status = os.waitpid(pid, 0)\nprint('child status', os.waitstatus_to_exitcode(status))\n"
+    ),
+    "fork-child-ends": (
+        "import atexit, os\npid = os.fork()\nif pid == 0:\n"
+        "    atexit.register(print, 'child atexit')\n    print('child')\n"
+        "else:\n    os.waitpid(pid, 0)\n    print('parent')\n"
+    ),
+    "fork-child-os-exit": (
+        "import os\npid = os.fork()\nif pid == 0:\n"
+        "    print('child, lost when buffered')\n    os._exit(4)\n"
+        "_, status = os.waitpid(pid, 0)\nprint('child status', os.waitstatus_to_exitcode(status))\n"
+    ),
+    "faulthandler": (
+        "import faulthandler, sys\nprint('enabled', faulthandler.is_enabled(), flush=True)\n"
+        "faulthandler.enable()\nprint('enabled', faulthandler.is_enabled(), flush=True)\n"
+        "def dump():\n    faulthandler.dump_traceback()\ndump()\n"
+        "faulthandler.dump_traceback(file=sys.stdout, all_threads=False)\n"
+        "print('disabled', faulthandler.disable(), faulthandler.is_enabled())\n"
+    ),
+    "faulthandler-threads": (
+        "import faulthandler, threading\nstop = threading.Event()\n"
+        "worker = threading.Thread(target=stop.wait)\nworker.start()\n"
+        "faulthandler.dump_traceback()\nstop.set()\nworker.join()\n"
+    ),
+}
+
+#: The thread identifiers ``faulthandler`` prints differ between processes.
+_THREAD_ID: Final = r"(?i)(thread) 0x[0-9a-f]+"
+#: The same for ``--runmain-mode=both``: the identifier's digits.
+_THREAD_ID_DIGITS: Final = r"(?<=hread 0x)[0-9a-f]+"
+#: pytest's duration in its summary line.
+_DURATION: Final = r"(?<= in )\d+\.\d+(?=s )"
+
+
+@pytest.mark.runmain(normalize=_THREAD_ID_DIGITS)
+@pytest.mark.parametrize("form", BASIC_FORMS)
+@pytest.mark.parametrize("env", BUFFERING.values(), ids=BUFFERING.keys())
+@pytest.mark.parametrize("source", DESCRIPTOR_PROGRAMS.values(), ids=DESCRIPTOR_PROGRAMS.keys())
+def test_programs_using_descriptors(cli: Cli, source: str, env: Env, form: str) -> None:
+    # os.fork() warns (3.12+) in a process with threads: pytest's process may have some
+    # (pytest-xdist's), a new interpreter has none. The warning is not what is compared here.
+    env = {**env, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    real, ours = cli.both(*FORMS[form](cli.root, source), env=env)
+    assert_same(real.sub(_THREAD_ID, r"\1 0x..."), ours.sub(_THREAD_ID, r"\1 0x..."))
+
+
+def test_descriptor_writes_in_order_with_stderr(cli: Cli) -> None:
+    write(cli.root, {"prog.py": DESCRIPTOR_PROGRAMS["os-write"]})
+    real = cli.real_output("prog.py")
+    ours = cli.run("prog.py")
+    assert_same_text("stdout+stderr", real, _text(ours.output_bytes))
+
+
+SELECT_STDIN = """\
+import os, select, sys
+ready, _, _ = select.select([sys.stdin], [], [], 10)
+print(ready == [sys.stdin])
+print(repr(sys.stdin.readline()))
+print(repr(os.read(sys.stdin.fileno(), 100)))
+print(repr(sys.stdin.read()))
+"""
+
+
+@pytest.mark.parametrize("stdin", ["first\nsecond\n", ""], ids=["data", "empty"])
+def test_select_on_stdin(cli: Cli, stdin: str) -> None:
+    write(cli.root, {"prog.py": SELECT_STDIN})
+    cli.check("prog.py", stdin=stdin)
+
+
+SELF_TESTS: Final = {
+    "eqv_pass_test.py": "def test_ok():\n    assert sum([1, 2]) == 3\n",
+    "eqv_fail_test.py": (
+        "import sys\ndef test_bad():\n    print('captured', file=sys.stderr)\n"
+        "    assert sum([1, 2]) == 4\n"
+    ),
+}
+
+
+@pytest.mark.runmain(normalize=_DURATION)
+@pytest.mark.parametrize("test_file", SELF_TESTS)
+def test_python_dash_m_pytest(cli: Cli, test_file: str) -> None:
+    """pytest enables faulthandler on ``sys.stderr.fileno()`` and captures at fd level."""
+    write(cli.root, {test_file: SELF_TESTS[test_file]})
+    command = ("-m", "pytest", "-p", "no:cacheprovider", test_file)
+    real, ours = cli.both(*command)
+    assert_same(real.sub(_DURATION, "N"), ours.sub(_DURATION, "N"))
+    assert real.returncode == (0 if "pass" in test_file else 1)
+
+
+# --------------------------------------------------------------------------------------
 # Warnings
 # --------------------------------------------------------------------------------------
 
