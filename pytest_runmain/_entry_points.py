@@ -289,12 +289,21 @@ def launcher_return_value(exception: BaseException | None, main_globals: dict[st
     """
     if not isinstance(exception, SystemExit):
         return None
-    last: TracebackType | None = exception.__traceback__
-    if last is None:
+    frames = []
+    tb: TracebackType | None = exception.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    # The run's own stand-in for sys.exit (3.10, 3.11: see _exit.TupleExits) is not a frame of
+    # the program's.
+    while frames and os.path.dirname(os.path.abspath(frames[-1].f_code.co_filename)) == _HERE:
+        frames.pop()
+    if not frames:
         return None
-    while last.tb_next is not None:
-        last = last.tb_next
-    frame = last.tb_frame
+    frame = frames[-1]
     if frame.f_globals is main_globals and frame.f_code.co_name == "<module>":
         return exception.code
     return None
+
+
+_HERE: Final = os.path.dirname(os.path.abspath(__file__))
