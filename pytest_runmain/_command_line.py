@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import linecache
 import os
 import sys
 import threading
@@ -233,6 +234,7 @@ class _InProcessRun:
         assert self.plan is not None, "set_up() first"
         assert self.own is not None
         with (
+            _command_lines(self.plan.script),
             ExitFunctions(self.own.owns_frame) as exit_functions,
             HardExits(self.capture.level) as hard_exits,
             TupleExits(),
@@ -374,6 +376,28 @@ class _CommandString:
 def _script_code(script: str | _CommandString) -> _Script:
     """The code of a script's path (read now), or of a ``-c`` launcher."""
     return read_main_script(script) if isinstance(script, str) else script
+
+
+#: From 3.13, ``python -c`` puts its code into :mod:`linecache`, so tracebacks show its lines.
+_C_CODE_IN_LINECACHE: Final = sys.version_info >= (3, 13)
+
+
+@contextlib.contextmanager
+def _command_lines(script: str | _CommandString | None) -> Iterator[None]:
+    """The ``-c`` code's lines in :mod:`linecache` while it runs and ends, as 3.13 has them."""
+    if not isinstance(script, _CommandString) or not _C_CODE_IN_LINECACHE:
+        yield
+        return
+    lines = [line + "\n" for line in script.source.splitlines()]
+    saved = linecache.cache.get(COMMAND_FILENAME)
+    linecache.cache[COMMAND_FILENAME] = (len(script.source), None, lines, COMMAND_FILENAME)
+    try:
+        yield
+    finally:
+        if saved is None:
+            linecache.cache.pop(COMMAND_FILENAME, None)
+        else:
+            linecache.cache[COMMAND_FILENAME] = saved
 
 
 def run_script(script: _Script, main_globals: dict[str, Any]) -> None:
