@@ -759,3 +759,42 @@ def test_an_installed_launcher_is_the_same_as_from_a_shell(
     )
     assert ours.argv[0] in (str(launcher), shutil.which("pygmentize"))
     assert ours.stdout.startswith("Pygments version ")
+
+
+# --- console transcripts --------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("installed")
+def test_a_transcript_command_may_be_an_installed_console_script() -> None:
+    from pytest_runmain.transcripts import CommandRequest, TranscriptError, command_request
+
+    assert command_request("FOO=1 cs-args a 'b c'") == CommandRequest(
+        "console_script", "cs-args", ("a", "b c"), (("FOO", "1"),)
+    )
+    with pytest.raises(TranscriptError, match="'cs-nosuch' is not a command"):
+        command_request("cs-nosuch a")
+
+
+def test_transcripts_run_console_scripts(pytester: pytest.Pytester, installed: Path) -> None:
+    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(installed)!r})\n")
+    pytester.makeini("[pytest]\nrunmain_transcripts = *.md\n")
+    pytester.makefile(
+        ".md",
+        README="""\
+            ```console
+            $ cs-args a 'b c'
+            ['a', 'b c']
+            $ cs-argv0
+            cs-argv0
+            $ FOO=bar cs-env
+            bar
+            $ cs-text
+            boom
+            [1]
+            ```
+            """.replace("            ", ""),
+    )
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runmain-env", "PATH=")
+
+    result.assert_outcomes(passed=1)

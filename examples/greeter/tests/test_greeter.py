@@ -1,9 +1,10 @@
-"""The greeter's three entry points, run in-process by pytest-runmain.
+"""The greeter's entry points, run in-process by pytest-runmain.
 
 ``run_module("greeter", ...)`` runs like ``python -m greeter ...``, ``run_path(script, ...)``
 like ``python script ...`` and ``run_console_script("greeter", ...)`` like the ``greeter``
-command that installing the project puts on ``PATH`` (``[project.scripts]``). Each returns what a shell would see (``returncode``, ``stdout``,
-``stderr``) and, because the program ran in this process, its module globals as well.
+command that installing the project puts on ``PATH`` (``[project.scripts]``). Each returns
+what a shell would see (``returncode``, ``stdout``, ``stderr``) and, because the program ran
+in this process, its module globals as well.
 ``run_main(target, ...)`` runs any form the program ships in: see the last test.
 """
 
