@@ -26,6 +26,7 @@ PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite the
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.metadata
 import os
 import re
@@ -166,10 +167,32 @@ def _parse_value(value: str, spelling: str) -> tuple[str, str]:
     return match["module"], match["attr"]
 
 
-def _declarations(
-    name: str,
-) -> list[tuple[importlib.metadata.EntryPoint, importlib.metadata.Distribution]]:
-    """Each (entry point, distribution) declaring *name*, first distribution on sys.path first."""
+_Declarations = tuple[tuple[importlib.metadata.EntryPoint, importlib.metadata.Distribution], ...]
+
+
+def _declarations(name: str) -> _Declarations:
+    """Each (entry point, distribution) declaring *name*, first distribution on sys.path first.
+
+    Reading every distribution's metadata costs several times a run: the answer is kept for as
+    long as no ``sys.path`` entry changes (an install or uninstall adds or removes a
+    ``.dist-info`` directory, which changes its parent's modification time).
+    """
+    return _cached_declarations(name, _path_snapshot())
+
+
+def _path_snapshot() -> tuple[tuple[str, int | None], ...]:
+    snapshot = []
+    for entry in sys.path:
+        try:
+            mtime: int | None = os.stat(entry or ".").st_mtime_ns
+        except (OSError, TypeError, ValueError):
+            mtime = None
+        snapshot.append((os.path.abspath(entry) if isinstance(entry, str) else str(entry), mtime))
+    return tuple(snapshot)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_declarations(name: str, path: tuple[tuple[str, int | None], ...]) -> _Declarations:
     found = []
     seen: set[str] = set()
     for dist in importlib.metadata.distributions():
@@ -180,7 +203,7 @@ def _declarations(
         for entry_point in dist.entry_points:
             if entry_point.group in GROUPS and entry_point.name == name:
                 found.append((entry_point, dist))
-    return found
+    return tuple(found)
 
 
 def _normalized(dist: importlib.metadata.Distribution) -> str:
