@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from textwrap import dedent
 from typing import TYPE_CHECKING, Final, cast
 
 import pytest
@@ -102,6 +103,10 @@ def basename():
     print(os.path.basename("foo"))
 
 
+def pid():
+    print(os.getpid())
+
+
 class Tool:
     @staticmethod
     def main():
@@ -157,6 +162,7 @@ SCRIPTS: Final = {
     "cs-echo": "csdemo.cli:echo",
     "cs-logs": "csdemo.cli:logs",
     "cs-basename": "csdemo.cli:basename",
+    "cs-pid": "csdemo.cli:pid",
     "cs-method": "csdemo.cli:tool.main",
     "cs-global-logging": "csdemo.global_logging:run",
     "cs-greet": "csdemo.greet:main",
@@ -302,6 +308,52 @@ def test_arguments(run_console_script: RunConsoleScript, tmp_path: Path, mode: M
 
     assert result.stdout == f"['A', '{tmp_path / 'B'}', '']\n"
     assert result.argv == ["cs-args", "A", str(tmp_path / "B"), ""]
+
+
+@pytest.mark.parametrize("inner", ["inprocess", "subprocess"])
+@pytest.mark.parametrize("outer", ["inprocess", "subprocess"])
+def test_run_pytest(
+    run_console_script: RunConsoleScript, installed: Path, tmp_path: Path, outer: Mode, inner: str
+) -> None:
+    """pytest, an installed console script, runs a test that runs a console script.
+
+    The outer run checks that a script installed in the test environment runs by name; the
+    inner one that ``--runmain-mode`` reaches the inner session's runs. pytest needs real file
+    descriptors (faulthandler): the outer run in-process captures them (``capture="fd"``).
+    """
+    compare = "==" if inner == "inprocess" else "!="
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "conftest.py").write_text(f"import sys\nsys.path.insert(0, {str(installed)!r})\n")
+    (project / f"test_{inner}.py").write_text(
+        dedent(
+            f"""
+            import os
+
+            def test_script(run_console_script):
+                result = run_console_script("cs-pid")
+                assert result.returncode == 0
+                assert result.stdout {compare} f"{{os.getpid()}}\\n"
+            """
+        )
+    )
+
+    result = run_console_script(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        f"--rootdir={project}",
+        f"--runmain-mode={inner}",
+        project,
+        cwd=project,
+        mode=outer,
+        capture="fd",
+    )
+
+    assert result.returncode == 0, result.describe()
+    assert "1 passed" in result.stdout
 
 
 @pytest.mark.usefixtures("installed")
