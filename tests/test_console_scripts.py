@@ -325,7 +325,9 @@ def test_run_pytest(
     project = tmp_path / "project"
     project.mkdir()
     (project / "conftest.py").write_text(f"import sys\nsys.path.insert(0, {str(installed)!r})\n")
-    (project / f"test_{inner}.py").write_text(
+    # A name no other module has: in-process, the outer session's modules are shared, and the
+    # modules the inner session imports stay imported (they are not the program's own).
+    (project / f"test_csdemo_{outer}_{inner}.py").write_text(
         dedent(
             f"""
             import os
