@@ -27,14 +27,16 @@ if TYPE_CHECKING:
     )
     from pytest_runmain.modes import ModeMismatchError, RunmainSnapshotWarning
     from pytest_runmain.result import RunFailed, RunResult
-    from pytest_runmain.runner import RunModule, Runner, RunPath
+    from pytest_runmain.runner import RunConsoleScript, RunModule, Runner, RunPath
     from pytest_runmain.targets import Target
+    from pytest_runmain.testcase import RunmainMixin
 
 #: Where each public name lives: imported at its first use, so that importing the plugin in a
 #: session without runs does not import the machinery.
 _HOMES = {
     "ConcurrentRunError": "pytest_runmain._command_line",
     "ModeMismatchError": "pytest_runmain.modes",
+    "RunConsoleScript": "pytest_runmain.runner",
     "OptionError": "pytest_runmain._options",
     "RunFailed": "pytest_runmain.result",
     "RunModule": "pytest_runmain.runner",
@@ -42,6 +44,7 @@ _HOMES = {
     "RunRequest": "pytest_runmain._options",
     "RunResult": "pytest_runmain.result",
     "RunmainLeakWarning": "pytest_runmain.leaks",
+    "RunmainMixin": "pytest_runmain.testcase",
     "RunmainSnapshotWarning": "pytest_runmain.modes",
     "Runner": "pytest_runmain.runner",
     "StateChange": "pytest_runmain._state",
@@ -74,12 +77,14 @@ __all__ = [
     "ConcurrentRunError",
     "ModeMismatchError",
     "OptionError",
+    "RunConsoleScript",
     "RunFailed",
     "RunModule",
     "RunPath",
     "RunRequest",
     "RunResult",
     "RunmainLeakWarning",
+    "RunmainMixin",
     "RunmainSnapshotWarning",
     "Runner",
     "StateChange",

@@ -19,17 +19,25 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import linecache
 import os
 import sys
 import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TextIO, final
+from types import CodeType
+from typing import Any, Final, Protocol, TextIO, final
 
 from pytest_runmain._atexit import ExitFunctions, finalizers_shut_down
 from pytest_runmain._capture import StdioCapture
 from pytest_runmain._codecache import imports_compiled_once
+from pytest_runmain._entry_points import (
+    COMMAND_FILENAME,
+    ConsoleScript,
+    find_console_script,
+    launcher_return_value,
+)
 from pytest_runmain._exit import (
     FLUSH_FAILED_STATUS,
     SIGINT_STATUS,
@@ -41,7 +49,6 @@ from pytest_runmain._exit import (
 from pytest_runmain._hardexit import HardExit, HardExits, exit_forked_child
 from pytest_runmain._locate import (
     MAIN_NAME,
-    MainScript,
     TargetError,
     command_line_abspath,
     is_path_entry,
@@ -101,6 +108,8 @@ class MainOutcome:
     forgotten_modules: list[str] = field(default_factory=list)
     #: Whether the run was stopped at its time limit.
     timed_out: bool = False
+    #: What a console script's function returned, or None.
+    return_value: Any = None
 
 
 def run_in_process(
@@ -227,6 +236,7 @@ class _InProcessRun:
         assert self.plan is not None, "set_up() first"
         assert self.own is not None
         with (
+            _command_lines(self.plan.script),
             ExitFunctions(self.own.owns_frame) as exit_functions,
             HardExits(self.capture.level) as hard_exits,
             TupleExits(),
@@ -268,7 +278,7 @@ class _InProcessRun:
         try:
             if self.plan.script is not None:
                 # Read here, under the time limit: the path may be a FIFO no one writes to.
-                script = read_main_script(self.plan.script)
+                script = _script_code(self.plan.script)
                 self.main_globals.update(script.special_globals)
                 self.started.append(list(sys.argv))
                 run_script(script, self.main_globals)
@@ -334,10 +344,66 @@ class _InProcessRun:
             kept_modules=modules.kept,
             forgotten_modules=modules.forgotten,
             timed_out=self.timed_out,
+            return_value=(
+                launcher_return_value(self.exception, self.main_globals)
+                if self.request.kind == "console_script" and not self.timed_out
+                else None
+            ),
         )
 
 
-def run_script(script: MainScript, main_globals: dict[str, Any]) -> None:
+class _Script(Protocol):
+    """Code the interpreter runs in ``__main__`` itself: a file (``python PATH``) or ``-c``."""
+
+    @property
+    def special_globals(self) -> dict[str, Any]: ...
+
+    def load_code(self) -> CodeType: ...
+
+
+@final
+@dataclass(frozen=True)
+class _CommandString:
+    """The code of ``python -c CODE``: no ``__file__``, filename ``<string>``."""
+
+    source: str
+
+    @property
+    def special_globals(self) -> dict[str, Any]:
+        return {}
+
+    def load_code(self) -> CodeType:
+        return compile(self.source, COMMAND_FILENAME, "exec", dont_inherit=True)
+
+
+def _script_code(script: str | _CommandString) -> _Script:
+    """The code of a script's path (read now), or of a ``-c`` launcher."""
+    return read_main_script(script) if isinstance(script, str) else script
+
+
+#: From 3.13, ``python -c`` puts its code into :mod:`linecache`, so tracebacks show its lines.
+_C_CODE_IN_LINECACHE: Final = sys.version_info >= (3, 13)
+
+
+@contextlib.contextmanager
+def _command_lines(script: str | _CommandString | None) -> Iterator[None]:
+    """The ``-c`` code's lines in :mod:`linecache` while it runs and ends, as 3.13 has them."""
+    if not isinstance(script, _CommandString) or not _C_CODE_IN_LINECACHE:
+        yield
+        return
+    lines = [line + "\n" for line in script.source.splitlines()]
+    saved = linecache.cache.get(COMMAND_FILENAME)
+    linecache.cache[COMMAND_FILENAME] = (len(script.source), None, lines, COMMAND_FILENAME)
+    try:
+        yield
+    finally:
+        if saved is None:
+            linecache.cache.pop(COMMAND_FILENAME, None)
+        else:
+            linecache.cache[COMMAND_FILENAME] = saved
+
+
+def run_script(script: _Script, main_globals: dict[str, Any]) -> None:
     """Compile and execute a script in ``__main__`` as the interpreter does (no runpy frames)."""
     exec(script.load_code(), main_globals)
 
@@ -380,9 +446,10 @@ class _Plan:
     package: str | None
     #: The module runpy's ``_run_module_as_main`` looks up (``-m``, directory, zip).
     main_name: str
-    #: The path of the script or compiled file, as given, when the target is one; it is read
-    #: when the run starts, under its time limit.
-    script: str | None
+    #: The path of the script or compiled file (or console script launcher), as given, when
+    #: the target is one; it is read when the run starts, under its time limit. A console
+    #: script without a launcher file has the code of its ``python -c`` launcher instead.
+    script: str | _CommandString | None
     #: Whether runpy's frames head the traceback of an uncaught exception.
     as_main: bool
 
@@ -398,12 +465,29 @@ def _plan(request: RunRequest) -> _Plan:
             script=None,
             as_main=True,
         )
+    if request.kind == "console_script":
+        return _console_script_plan(request)
     argv = [request.target, *request.args]
     path = command_line_abspath(request.target)
     if is_path_entry(request.target):
         return _Plan(argv, path, None, MAIN_NAME, None, as_main=True)
     path_entry = os.path.dirname(os.path.realpath(path))
     return _Plan(argv, path_entry, None, MAIN_NAME, request.target, as_main=False)
+
+
+def _console_script_plan(request: RunRequest) -> _Plan:
+    """A console script as its launcher runs: the installed file, or an equivalent ``-c``.
+
+    The launcher imports the script's package as the program's own code (each run imports it
+    afresh); ``sys.path[0]`` is the launcher's directory, or the working directory for ``-c``.
+    """
+    script: ConsoleScript = find_console_script(request.target, os.environ)
+    argv = [script.argv0, *request.args]
+    if script.launcher is None:
+        code = _CommandString(script.command_source)
+        return _Plan(argv, "", script.package, MAIN_NAME, code, as_main=False)
+    path_entry = os.path.dirname(os.path.realpath(command_line_abspath(script.launcher)))
+    return _Plan(argv, path_entry, script.package, MAIN_NAME, script.launcher, as_main=False)
 
 
 def _end(

@@ -45,6 +45,7 @@ __all__ = [
     "Unpack",
     "check_args",
     "check_option",
+    "command_words",
     "merge_layers",
     "setting_value",
 ]
@@ -54,7 +55,8 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import Unpack
 
-TargetKind = Literal["module", "path"]
+#: What a run starts: ``python -m MOD``, ``python PATH``, or an installed console script.
+TargetKind = Literal["module", "path", "console_script"]
 #: What a leak (state a run left that could not be put back) does.
 IsolationMode = Literal["fail", "warn", "off"]
 #: Where a run happens.
@@ -90,6 +92,7 @@ class RunOptions(TypedDict, total=False):
     capture: Capture
     globals: GlobalsMode
     deep_isolation: bool
+    check: bool
 
 
 @final
@@ -100,9 +103,10 @@ class RunRequest:
     Hooks may assign any field; the request is checked again after the hooks ran.
     """
 
-    #: ``"module"`` (``python -m``) or ``"path"`` (``python PATH``).
+    #: ``"module"`` (``python -m``), ``"path"`` (``python PATH``) or ``"console_script"``
+    #: (an installed script, by its name or its ``module:function`` entry-point value).
     kind: TargetKind
-    #: The module name or the path.
+    #: The module name, the path, or the console script's name or value.
     target: str
     #: The program's arguments (``sys.argv[1:]``).
     args: list[str] = field(default_factory=list)
@@ -137,6 +141,9 @@ class RunRequest:
     #: Whether the run also checks every attribute of every module imported before it (and
     #: puts back what the program rebound), not only the listed functions: slower.
     deep_isolation: bool = False
+    #: Whether a non-zero exit status raises :class:`~pytest_runmain.RunFailed` at once, like
+    #: ``subprocess.run(check=True)``.
+    check: bool = False
 
     @property
     def environment_overlay(self) -> dict[str, str | None]:
@@ -154,8 +161,17 @@ class RunRequest:
         """The command line this request stands for, for messages."""
         import shlex
 
-        target = ["-m", self.target] if self.kind == "module" else [self.target]
-        return shlex.join(["python", *target, *self.args])
+        return shlex.join([*command_words(self.kind, self.target), *self.args])
+
+
+def command_words(kind: TargetKind, target: str) -> list[str]:
+    """How a command line starts a target, for messages: ``python -m MOD``, ``python PATH``."""
+    if kind == "module":
+        return ["python", "-m", target]
+    if kind == "path":
+        return ["python", target]
+    name, sep, _ = target.partition("=")  # "tool = pkg.cli:main" is the script tool
+    return [name.strip() if sep else target]
 
 
 def _check_stdin(value: object, where: str) -> str | bytes | None:
@@ -323,7 +339,10 @@ OPTIONS: Final[tuple[RunOption, ...]] = (
     ),
     RunOption("cwd", _check_cwd, "Working directory of every run", "dir", "DIR"),
     RunOption(
-        "tty", _check_tty, "Make the standard streams of every run say they are a terminal", "flag"
+        "tty",
+        _flag("tty"),
+        "Make the standard streams of every run say they are a terminal",
+        "flag",
     ),
     RunOption(
         "columns",
@@ -381,6 +400,12 @@ OPTIONS: Final[tuple[RunOption, ...]] = (
         _flag("deep_isolation"),
         "Check and put back every attribute of every module imported before each run, not "
         "only the functions of standard modules that checks rely on (slower)",
+        "flag",
+    ),
+    RunOption(
+        "check",
+        _flag("check"),
+        "Fail a test at once when one of its runs exits with a non-zero status",
         "flag",
     ),
 )

@@ -1,8 +1,9 @@
 """Hooks of pytest-runmain, implemented in a ``conftest.py`` or a plugin.
 
-Registered through ``pytest_addhooks``. They are called for the runs made by the ``run_module``
-and ``run_path`` fixtures (and the ``runmain_runner`` fixture behind them): the first two for
-every run, ``pytest_runmain_compare`` for each ``mode="both"`` run.
+Registered through ``pytest_addhooks``. They are called for the runs made by the ``run_module``,
+``run_path``, ``run_console_script`` and ``run_main`` fixtures (and the ``runmain_runner``
+fixture behind them): the first two for every run, ``pytest_runmain_compare`` for each
+``mode="both"`` run.
 
 PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
@@ -26,10 +27,11 @@ def pytest_runmain_before_run(request: RunRequest, item: pytest.Item) -> None:
     """Called before a run starts; may change it.
 
     *request* holds everything the run is configured with, the configuration, markers and
-    call arguments already merged: ``kind`` and ``target``, ``args`` (the program's
-    arguments), and one field per run option: ``stdin``, ``env``, ``cwd``, ``tty``,
-    ``columns``, ``isolation``, ``mode``, ``normalize``, ``timeout``, ``capture``,
-    ``globals`` and ``deep_isolation``. Assign or mutate its fields to change the run; it is
+    call arguments already merged: ``kind`` (``"module"``, ``"path"`` or
+    ``"console_script"``) and ``target``, ``args`` (the program's arguments), and one field
+    per run option: ``stdin``, ``env``, ``cwd``, ``tty``, ``columns``, ``isolation``,
+    ``mode``, ``normalize``, ``timeout``, ``capture``, ``globals``, ``deep_isolation`` and
+    ``check``. Assign or mutate its fields to change the run; it is
     checked again afterwards. *item* is the test making the run. Every implementation is
     called, in the usual hook order.
     """

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     # The machinery is imported at the first run, not with the plugin: a session without runs
     # (or pytest's start) does not pay for it.
     from pytest_runmain.result import RunResult
-    from pytest_runmain.runner import RunModule, Runner, RunPath, StrPath
+    from pytest_runmain.runner import RunConsoleScript, RunModule, Runner, RunPath, StrPath
     from pytest_runmain.targets import RunMain, Target, TargetBuilder
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "pytest_make_parametrize_id",
     "pytest_runtest_makereport",
     "pytest_sessionstart",
+    "run_console_script",
     "run_main",
     "run_module",
     "run_path",
@@ -64,8 +65,8 @@ __all__ = [
 MARKER: Final = "runmain"
 _MARKER_HELP: Final = (
     "runmain(*args, **options): the program arguments and run options "
-    f"({', '.join(option.name for option in OPTIONS)}) of the run_module/run_path calls of "
-    "this test; the call's own arguments win"
+    f"({', '.join(option.name for option in OPTIONS)}) of the run_module, run_path, "
+    "run_console_script and run_main calls of this test; the call's own arguments win"
 )
 #: How many of a failing test's runs its report shows, newest last.
 _REPORTED_RUNS: Final = 5
@@ -279,6 +280,18 @@ def run_path(runmain_runner: Runner) -> RunPath:
     return runmain_runner.run_path
 
 
+@pytest.fixture
+def run_console_script(runmain_runner: Runner) -> RunConsoleScript:
+    """Run an installed console script as its launcher does, in-process.
+
+    ``run_console_script("tool", "--flag")`` for the ``console_scripts`` (or ``gui_scripts``)
+    entry point ``tool`` of an installed distribution, or ``run_console_script("pkg.cli:main",
+    ...)`` for an entry-point value, which needs nothing installed. Returns a
+    :class:`~pytest_runmain.RunResult`, with the function's ``return_value``.
+    """
+    return runmain_runner.run_console_script
+
+
 @pytest.fixture(name="state_unchanged")
 def state_unchanged_fixture() -> Callable[[], AbstractContextManager[None]]:
     """``with state_unchanged(): ...`` fails when the block changes the interpreter state.
@@ -351,7 +364,8 @@ def _add_targets_ini(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
         help="Forms the tests using the runmain_target fixture run over, one FORM:NAME per "
-        "line (module:pkg, zipapp:pkg, script:PATH, ...; paths relative to the rootdir)",
+        "line (module:pkg, zipapp:pkg, script:PATH, console-script:NAME, ...; paths relative to "
+        "the rootdir)",
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, Final, Literal, final
 
 import pytest
 
+from pytest_runmain._options import TargetKind, command_words
 from pytest_runmain._state import StateChange, StateLeak
 
 __all__ = ["RunFailed", "RunResult", "Stream"]
@@ -47,12 +48,33 @@ def _describe_exception(exc: BaseException) -> str:
 
 
 class RunFailed(AssertionError):
-    """A result did not meet an assertion helper's expectation; the message shows the run."""
+    """A run did not end as expected; the message shows the run.
+
+    Raised by the assertion helpers (:meth:`RunResult.assert_returncode`) and, with the
+    ``check`` option, by a run that exits with a non-zero status. An ``AssertionError``, so
+    pytest reports it as a test failure. Like :class:`subprocess.CalledProcessError`, it has the
+    run's ``returncode``, ``stdout`` and ``stderr``.
+    """
 
     def __init__(self, result: RunResult, expectation: str) -> None:
         super().__init__(f"{expectation}, got {result.returncode}\n{result.describe()}")
         #: The run that failed the expectation.
         self.result = result
+
+    @property
+    def returncode(self) -> int:
+        """The run's exit status."""
+        return self.result.returncode
+
+    @property
+    def stdout(self) -> str:
+        """The run's standard output."""
+        return self.result.stdout
+
+    @property
+    def stderr(self) -> str:
+        """The run's standard error."""
+        return self.result.stderr
 
 
 @final
@@ -64,9 +86,10 @@ class RunResult:
     that do not decode show as backslash escapes, so nothing is lost.
     """
 
-    #: ``"module"`` for ``python -m``, ``"path"`` for ``python PATH``.
-    kind: Literal["module", "path"]
-    #: The module name or the path, as given.
+    #: ``"module"`` for ``python -m``, ``"path"`` for ``python PATH``, ``"console_script"``
+    #: for an installed script run by name or entry-point value.
+    kind: TargetKind
+    #: The module name, the path, or the console script's name or value, as given.
     target: str
     #: ``sys.argv`` as the program saw it when it started (``argv[0]`` as the real one).
     argv: list[str]
@@ -105,6 +128,10 @@ class RunResult:
     #: Whether the run was stopped at its time limit (its returncode is then 137, as for a
     #: child killed with SIGKILL; the output until then is kept).
     timed_out: bool = False
+    #: What a console script's function returned (the value its launcher gave ``sys.exit()``);
+    #: None when it did not return (it raised or called ``sys.exit()`` itself), for module and
+    #: path runs, and for a run in a subprocess.
+    return_value: Any = None
 
     @property
     def globals(self) -> dict[str, Any]:
@@ -143,9 +170,8 @@ class RunResult:
 
     @property
     def command(self) -> str:
-        """The equivalent command line, for messages: ``python -m pkg --flag``."""
-        target = ["-m", self.target] if self.kind == "module" else [self.target]
-        return shlex.join(["python", *target, *self.argv[1:]])
+        """The equivalent command line, for messages: ``python -m pkg --flag``, ``tool --flag``."""
+        return shlex.join([*command_words(self.kind, self.target), *self.argv[1:]])
 
     def _text(self, stream: Stream) -> str:
         if stream not in _STREAMS:

@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol, final
 
 from pytest_runmain._capture import encode_stdin, stdio_encoding
 from pytest_runmain._command_line import run_in_process
+from pytest_runmain._entry_points import find_console_script
 from pytest_runmain._exit import with_line_numbers
 from pytest_runmain._options import (
     OPTION_NAMES,
@@ -40,9 +41,9 @@ from pytest_runmain._timeout import timeouts_supported
 from pytest_runmain._workdir import Tree, TreeTooLarge, restore_tree, snapshot_tree
 from pytest_runmain.leaks import judge_leaks
 from pytest_runmain.modes import ADDRESSES, Judge, ModeComparison, RunmainSnapshotWarning, judge
-from pytest_runmain.result import RunResult
+from pytest_runmain.result import RunFailed, RunResult
 
-__all__ = ["RunModule", "RunPath", "Runner", "StrPath"]
+__all__ = ["RunConsoleScript", "RunModule", "RunPath", "Runner", "StrPath"]
 
 
 class RunModule(Protocol):
@@ -58,6 +59,14 @@ class RunPath(Protocol):
 
     def __call__(
         self, path: StrPath, /, *args: StrPath, **options: Unpack[RunOptions]
+    ) -> RunResult: ...
+
+
+class RunConsoleScript(Protocol):
+    """The type of the ``run_console_script`` fixture, for annotating tests."""
+
+    def __call__(
+        self, name: str, /, *args: StrPath, **options: Unpack[RunOptions]
     ) -> RunResult: ...
 
 
@@ -102,6 +111,16 @@ def _restore(request: RunRequest, root: str, tree: Tree) -> None:
             f"{request.command}: mode='both' could not put its working directory {root} back as "
             f"it was before the subprocess run, for the in-process run: {exc}"
         ) from exc
+
+
+def _child_command(request: RunRequest, env: Mapping[str, str]) -> tuple[list[str], str]:
+    """The child's command line, and its ``sys.argv[0]`` as far as the parent knows it."""
+    args = tuple(request.args)
+    if request.kind == "console_script":
+        script = find_console_script(request.target, env)
+        return script.child_command(args), script.argv0
+    argv0 = request.target if request.kind == "path" else "-m"
+    return child_command(request.kind, request.target, args), argv0
 
 
 @final
@@ -183,6 +202,28 @@ class Runner:
             )
         return self._run("path", target, args, options)
 
+    def run_console_script(
+        self, name: str, /, *args: StrPath, **options: Unpack[RunOptions]
+    ) -> RunResult:
+        """Run the console script *name* as its installed launcher does, in-process.
+
+        *name* is the name of a ``console_scripts`` or ``gui_scripts`` entry point of an
+        installed distribution (found with :mod:`importlib.metadata`), an entry-point value as
+        written in ``[project.scripts]`` (``"pkg.cli:main"``, nothing installed needed), or
+        both (``"tool = pkg.cli:main"``). The module is imported normally, the function called
+        and its return value given to ``sys.exit()``: None is status 0, an int the status, a
+        string goes to stderr with status 1; ``result.return_value`` holds it. ``sys.argv[0]``
+        is the installed launcher's path (as ``PATH`` finds it, if there), else the name.
+        Keywords as for :meth:`run_module`.
+        """
+        __tracebackhide__ = True
+        if not isinstance(name, str) or not name.strip() or "\0" in name:
+            raise OptionError(
+                "run_console_script needs a console script's name or entry-point value "
+                f"(non-empty str without NUL), got {name!r}"
+            )
+        return self._run("console_script", name, args, options)
+
     def _run(
         self, kind: TargetKind, target: str, args: tuple[object, ...], call: Mapping[str, object]
     ) -> RunResult:
@@ -202,10 +243,10 @@ class Runner:
         target_ok = (
             isinstance(request.target, str) and request.target and "\0" not in request.target
         )
-        if request.kind not in ("module", "path") or not target_ok:
+        if request.kind not in ("module", "path", "console_script") or not target_ok:
             raise OptionError(
-                f"{where}: kind must be 'module' or 'path' and target a non-empty str without NUL, "
-                f"got {request.kind!r} and {request.target!r}"
+                f"{where}: kind must be 'module', 'path' or 'console_script' and target a "
+                f"non-empty str without NUL, got {request.kind!r} and {request.target!r}"
             )
         for name in OPTION_NAMES:
             setattr(request, name, check_option(name, getattr(request, name), where))
@@ -229,6 +270,8 @@ class Runner:
             (command, leak) for command, _, leaks in judgement.now for leak in leaks
         )
         judgement.enforce(result, stacklevel=3)
+        if request.check and result.returncode != 0:
+            raise RunFailed(result, "check=True: expected exit status 0")
         return result
 
     def _run_both(self, request: RunRequest) -> RunResult:
@@ -288,6 +331,7 @@ class Runner:
             leaks=tuple(outcome.leaks),
             new_modules=tuple(outcome.kept_modules),
             timed_out=outcome.timed_out,
+            return_value=outcome.return_value,
         )
 
     def _run_subprocess(self, request: RunRequest) -> RunResult:
@@ -301,14 +345,14 @@ class Runner:
         encoding, errors = stdio_encoding(env)
         stdin = encode_stdin(request.stdin, encoding, errors)
         start = time.perf_counter()
+        command, argv0 = _child_command(request, env)
         outcome = run_child(
-            child_command(request.kind, request.target, tuple(request.args)),
+            command,
             stdin=stdin or b"",
             env=env,
             cwd=request.cwd,
             timeout=request.timeout,
         )
-        argv0 = request.target if request.kind == "path" else "-m"
         return RunResult(
             kind=request.kind,
             target=request.target,

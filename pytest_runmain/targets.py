@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final, Literal, Protocol, final, get_args
 
+from pytest_runmain._entry_points import is_valid_spelling
 from pytest_runmain._locate import TargetError
 from pytest_runmain._options import OptionError, RunOptions, Unpack
 from pytest_runmain.result import RunResult
@@ -60,6 +61,7 @@ Form = Literal[
     "zipapp-compiled",
     "zipapp-shebang-compiled",
     "path",
+    "console-script",
 ]
 #: Every form, as spelled in ``str(target)`` and in the ``runmain_targets`` ini option.
 FORMS: Final[tuple[Form, ...]] = get_args(Form)
@@ -161,6 +163,15 @@ class Target:
         return Target("path", os.fspath(path))
 
     @staticmethod
+    def console_script(name: str) -> Target:
+        """The console script *name*, as ``run_console_script`` runs it.
+
+        *name* is the name of an installed ``console_scripts`` entry point, or an entry-point
+        value (``"pkg.cli:main"``, or ``"tool = pkg.cli:main"``).
+        """
+        return Target("console-script", name)
+
+    @staticmethod
     def forms(package: str | None = None, *, script: StrPath | None = None) -> list[Target]:
         """Every form of a program, in a stable order, for ``@pytest.mark.parametrize``.
 
@@ -242,6 +253,11 @@ _TOP_LEVEL_NAME: Final = _SourceRule(
     "or module; give its name, e.g. 'pkg'",
 )
 _ANY_PATH: Final = _SourceRule(lambda source: True)
+_SCRIPT_NAME: Final = _SourceRule(
+    is_valid_spelling,
+    "{form} target {source!r} is neither a console script's name nor an entry-point value "
+    "('package.module:function')",
+)
 
 
 def _as_given(source: str) -> str:
@@ -281,9 +297,12 @@ class _FormSpec:
     id_name: Callable[[str], str]
     #: Its ``repr``: the constructor call that makes it, with ``{source!r}`` for the source.
     call: str
-    #: Builds it, called as ``build(builder, target)``; ``None`` for a form run by module name
-    #: (``run_module``), which has nothing to build.
+    #: Builds it, called as ``build(builder, target)``; ``None`` for a form run by name, which
+    #: has nothing to build.
     build: Callable[[TargetBuilder, Target], Path] | None
+    #: How a form run by name runs: ``Runner.run_module`` or ``Runner.run_console_script``,
+    #: called with the runner and the source; ``Runner.run_path`` of the built path otherwise.
+    run_by_name: Callable[..., RunResult] = Runner.run_module
     #: Whether it is built from a package (or single-module program) the import system finds.
     from_package: bool = False
     #: Zipapps: whether the archive starts with a ``#!`` line (:data:`SHEBANG_INTERPRETER`).
@@ -328,7 +347,9 @@ class TargetBuilder:
             raise TypeError(f"expected a Target, got {type(target).__name__}: {target!r}")
         build = _SPEC_OF[target.form].build
         if build is None:
-            raise ValueError(f"{target}: a module target runs by name; it has no file to build")
+            raise ValueError(
+                f"{target}: a {target.form} target runs by name; it has no file to build"
+            )
         built = self._built.get(target)
         if built is None:
             try:
@@ -361,7 +382,7 @@ class TargetBuilder:
             )
         spec = _SPEC_OF[target.form]
         if spec.build is None:
-            return runner.run_module(target.source, *args, **options)
+            return spec.run_by_name(runner, target.source, *args, **options)
         path = self.build(target)
         if not spec.from_package:
             return runner.run_path(path, *args, **options)
@@ -508,6 +529,14 @@ _FORM_SPECS: Final[tuple[_FormSpec, ...]] = (
         id_name=_file_name,
         call="Target.path({source!r})",
         build=TargetBuilder._existing_path,
+    ),
+    _FormSpec(
+        form="console-script",
+        source=_SCRIPT_NAME,
+        id_name=_as_given,
+        call="Target.console_script({source!r})",
+        build=None,
+        run_by_name=Runner.run_console_script,
     ),
 )
 _SPEC_OF: Final[dict[str, _FormSpec]] = {spec.form: spec for spec in _FORM_SPECS}

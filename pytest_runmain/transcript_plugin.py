@@ -211,7 +211,11 @@ class TranscriptItem(pytest.Item):
 
         request = command.request
         env: dict[str, str | None] = dict(request.env)
-        run = runner.run_module if request.kind == "module" else runner.run_path
+        run = {
+            "module": runner.run_module,
+            "path": runner.run_path,
+            "console_script": runner.run_console_script,
+        }[request.kind]
         try:
             result = run(request.target, *request.args, env=env)
         except (OptionError, TargetError, OSError, StateLeakError, ModeMismatchError) as exc:

@@ -62,8 +62,8 @@ LANGUAGES: Final = frozenset({"console"})
 PROMPT: Final = "$ "
 PYTHONS: Final = frozenset({"python", "python3"})
 SUPPORTED_FORMS: Final = (
-    "python -m MODULE ARGS..., python PATH ARGS... (python3 too), "
-    "each optionally preceded by NAME=value words"
+    "python -m MODULE ARGS..., python PATH ARGS... (python3 too), SCRIPT ARGS... for an installed "
+    "console script, each optionally preceded by NAME=value words"
 )
 
 _FENCE: Final = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -86,9 +86,12 @@ class TranscriptError(ValueError):
 @final
 @dataclass(frozen=True)
 class CommandRequest:
-    """What one command line asks for: ``python -m MOD`` or ``python PATH``, arguments, env."""
+    """What one command line asks for: ``python -m MOD``, ``python PATH`` or a console script.
 
-    kind: Literal["module", "path"]
+    *kind* and *target* are those of :class:`~pytest_runmain.RunRequest`.
+    """
+
+    kind: Literal["module", "path", "console_script"]
     target: str
     args: tuple[str, ...] = ()
     #: The ``NAME=value`` words before the command.
@@ -307,7 +310,8 @@ def command_request(text: str) -> CommandRequest:
 
     The line is split as a POSIX shell does (:func:`shlex.split`), after checking it uses no
     shell feature beyond quoting: there is no shell, so a pipe or a glob would not do what it
-    says.
+    says. A first word other than ``python`` runs when it is the name of a console script
+    that a distribution on ``sys.path`` declares (``$ greeter Ada``).
     """
     if not text:
         raise TranscriptError(f"empty command; supported: {SUPPORTED_FORMS}")
@@ -325,6 +329,8 @@ def command_request(text: str) -> CommandRequest:
     while words and _ENV_WORD.match(words[0]):
         name, _, value = words.pop(0).partition("=")
         env.append((name, value))
+    if words and words[0] not in PYTHONS and _is_console_script(words[0]):
+        return CommandRequest("console_script", words[0], tuple(words[1:]), tuple(env))
     if not words or words[0] not in PYTHONS:
         first = words[0] if words else "(nothing)"
         raise TranscriptError(
@@ -343,6 +349,13 @@ def command_request(text: str) -> CommandRequest:
         f"{text!r}: {given!r} is not supported (interpreter options, -c, the REPL); "
         f"supported: {SUPPORTED_FORMS}"
     )
+
+
+def _is_console_script(name: str) -> bool:
+    # Imported here: most transcripts run python, and a session that reads none pays nothing.
+    from pytest_runmain._entry_points import is_console_script_name
+
+    return is_console_script_name(name)
 
 
 # --- matching ------------------------------------------------------------------------------------

@@ -190,7 +190,10 @@ def test_parametrized_argv_sets(project: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ("runmain(timout=3)", "unknown option 'timout' (known options: capture, columns, cwd"),
+        (
+            "runmain(timout=3)",
+            "unknown option 'timout' (known options: capture, check, columns, cwd",
+        ),
         ("runmain(3)", "program argument 1 must be str or a str path, not int: 3"),
         ("runmain(env='A=1')", "env must be a mapping of str to str or None, not str"),
         ("runmain(columns=0)", "columns must be a positive int or None, not 0"),

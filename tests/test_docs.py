@@ -5,8 +5,9 @@ block (blank lines may come between) says what the block is:
 
 - No comment: a ```python block is a complete test module. It runs under ``pytester`` as
   ``tests/test_doc.py`` of a small project holding the example greeter program of
-  ``examples/greeter`` (the ``greeter`` package, importable, and ``scripts/greet-report.py``),
-  and must pass: no failure or error, at least one passed test.
+  ``examples/greeter`` (the ``greeter`` package, importable, ``scripts/greet-report.py``, and
+  the metadata of its distribution, so that its console script ``greeter`` is installed), and
+  must pass: no failure or error, at least one passed test.
 - ``<!-- docs-test: conftest -->`` before a ```python block: the project's ``conftest.py``
   for the test modules after it on the same page. On its own it runs with one smoke test.
 - ``<!-- docs-test: ini -->`` before an ```ini block (written as ``pytest.ini``) or a
@@ -91,8 +92,20 @@ _DIRECTIVE: Final = re.compile(r"^\s*<!--\s*docs-test:\s*(?P<kind>[\w-]+)(?P<par
 _PARAM: Final = re.compile(r'(\w+)="([^"]*)"')
 _PYTHON: Final = frozenset({"python", "py"})
 _CONFIG_FILES: Final = {"ini": "pytest.ini", "toml": "pyproject.toml"}
+#: The metadata of the greeter's distribution in the project, as ``pip install`` leaves it: its
+#: ``[project.scripts]`` entry ``greeter`` is a console script of the examples.
+GREETER_DIST_INFO: Final = "greeter-1.0.0.dist-info"
+GREETER_ENTRY_POINTS: Final = "[console_scripts]\ngreeter = greeter.__main__:main\n"
 #: Paths of the project that a file block may not write: other directives and the example own them.
-_RESERVED: Final = ("conftest.py", "pytest.ini", "pyproject.toml", "tests", "greeter", "scripts")
+_RESERVED: Final = (
+    "conftest.py",
+    "pytest.ini",
+    "pyproject.toml",
+    "tests",
+    "greeter",
+    "scripts",
+    GREETER_DIST_INFO,
+)
 #: Directives that may carry ``requires="..."``.
 _REQUIRING: Final = frozenset({"test", "subprocess", "conftest", "file"})
 
@@ -342,6 +355,11 @@ def make_project(pytester: pytest.Pytester, block: DocBlock) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("greeter", "scripts"):
         shutil.copytree(EXAMPLE / name, pytester.path / name, ignore=ignore)
+    # The greeter as installed (its metadata, without launchers): its console script is there.
+    info = pytester.path / GREETER_DIST_INFO
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: greeter\nVersion: 1.0.0\n")
+    (info / "entry_points.txt").write_text(GREETER_ENTRY_POINTS, encoding="utf-8")
     config_name, config_text = block.config or ("pytest.ini", "[pytest]\n")
     (pytester.path / config_name).write_text(config_text, encoding="utf-8")
     if block.conftest is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_runmain import RunModule, Runner, RunPath, hookspec, plugin
+from pytest_runmain import RunConsoleScript, RunModule, Runner, RunPath, hookspec, plugin
 from pytest_runmain._options import (
     NOT_SET,
     OPTION_NAMES,
@@ -55,12 +55,23 @@ def test_run_request_has_one_field_per_option_in_table_order() -> None:
     [
         Runner.run_module,
         Runner.run_path,
+        Runner.run_console_script,
         RunModule.__call__,
         RunPath.__call__,
+        RunConsoleScript.__call__,
         RunMain.__call__,
         TargetBuilder.run,
     ],
-    ids=["Runner.run_module", "Runner.run_path", "RunModule", "RunPath", "RunMain", "build-run"],
+    ids=[
+        "Runner.run_module",
+        "Runner.run_path",
+        "Runner.run_console_script",
+        "RunModule",
+        "RunPath",
+        "RunConsoleScript",
+        "RunMain",
+        "build-run",
+    ],
 )
 def test_every_runner_signature_takes_the_typed_keywords(function: object) -> None:
     hints = typing.get_type_hints(function, include_extras=True)
@@ -71,8 +82,9 @@ def test_an_unknown_keyword_is_an_option_error_naming_the_known_ones() -> None:
     with pytest.raises(OptionError) as info:
         Runner().run_module("json.tool", timout=3)  # type: ignore[call-arg]
     assert str(info.value) == (
-        "run_module('json.tool'): unknown option 'timout' (known options: capture, columns, "
-        "cwd, deep_isolation, env, globals, isolation, mode, normalize, stdin, timeout, tty)"
+        "run_module('json.tool'): unknown option 'timout' (known options: capture, check, "
+        "columns, cwd, deep_isolation, env, globals, isolation, mode, normalize, stdin, timeout, "
+        "tty)"
     )
 
 

@@ -126,6 +126,8 @@ def test_constructors_str_repr_and_parse_round_trip() -> None:
         Target.zipapp("pkg", compiled=True),
         Target.zipapp("pkg", shebang=True, compiled=True),
         Target.path("dist/app.pyz"),
+        Target.console_script("hello-cli"),
+        Target.console_script("hellocli.__main__:main"),
     ]
 
     assert {t.form for t in targets} == set(FORMS)
@@ -136,6 +138,8 @@ def test_constructors_str_repr_and_parse_round_trip() -> None:
     assert Target.script("bin/tool.py") == Target.script(Path("bin/tool.py"))
     assert len({Target.zipapp("pkg"), Target.parse(" zipapp : pkg ")}) == 1
     assert Target.path("dist/app.pyz").id == "path-app.pyz"
+    assert Target.parse("console-script:hellocli.__main__:main") == targets[-1]
+    assert targets[-2].id == "console-script-hello-cli"
 
 
 def test_every_form_has_one_row_and_every_row_one_form() -> None:
@@ -324,10 +328,22 @@ def test_each_target_is_built_once(builder: TargetBuilder) -> None:
     ]
 
 
-def test_module_targets_have_nothing_to_build(builder: TargetBuilder) -> None:
-    with pytest.raises(ValueError, match="a module target runs by name"):
-        builder.build(Target.module("hellocli"))
+@pytest.mark.parametrize(
+    ("target", "form"),
+    [(Target.module("hellocli"), "module"), (Target.console_script("hello-cli"), "console-script")],
+)
+def test_targets_run_by_name_have_nothing_to_build(
+    builder: TargetBuilder, target: Target, form: str
+) -> None:
+    with pytest.raises(ValueError, match=f"a {form} target runs by name"):
+        builder.build(target)
     assert not builder.directory.exists()
+
+
+@pytest.mark.parametrize("source", ["pkg.cli:", ":main", "pkg cli:main", "tool = pkg", " "])
+def test_a_console_script_target_needs_a_name_or_a_value(source: str) -> None:
+    with pytest.raises(ValueError, match="neither a console script's name nor an entry-point"):
+        Target.console_script(source)
 
 
 # --- errors ---------------------------------------------------------------------------------

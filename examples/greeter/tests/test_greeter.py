@@ -1,8 +1,10 @@
-"""The greeter's three entry points, run in-process by pytest-runmain.
+"""The greeter's entry points, run in-process by pytest-runmain.
 
-``run_module("greeter", ...)`` runs like ``python -m greeter ...`` and ``run_path(script, ...)``
-like ``python script ...``. Each returns what a shell would see (``returncode``, ``stdout``,
-``stderr``) and, because the program ran in this process, its module globals as well.
+``run_module("greeter", ...)`` runs like ``python -m greeter ...``, ``run_path(script, ...)``
+like ``python script ...`` and ``run_console_script("greeter", ...)`` like the ``greeter``
+command that installing the project puts on ``PATH`` (``[project.scripts]``). Each returns
+what a shell would see (``returncode``, ``stdout``, ``stderr``) and, because the program ran
+in this process, its module globals as well.
 ``run_main(target, ...)`` runs any form the program ships in: see the last test.
 """
 
@@ -21,7 +23,7 @@ import pytest
 from pytest_runmain import Target
 
 if TYPE_CHECKING:
-    from pytest_runmain import RunModule, RunPath
+    from pytest_runmain import RunConsoleScript, RunModule, RunPath
     from pytest_runmain.targets import RunMain
 
 # -- python -m greeter -----------------------------------------------------------------------
@@ -162,6 +164,38 @@ def test_logging_setup_does_not_leak_into_the_next_run(run_module: RunModule) ->
     assert quiet.stderr == ""
 
 
+# -- greeter, the installed console script -------------------------------------------------
+
+
+def test_the_installed_command(run_console_script: RunConsoleScript) -> None:
+    result = run_console_script("greeter", "Ada", "--shout")
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, "HELLO, ADA!\n", "")
+
+
+def test_the_command_exits_with_what_main_returns(run_console_script: RunConsoleScript) -> None:
+    result = run_console_script("greeter", " ")
+
+    assert result.returncode == 3
+    assert result.stderr == "greeter: error: name must not be empty\n"
+
+
+@pytest.mark.runmain(mode="inprocess")  # inspects what only an in-process run has
+def test_the_command_runs_its_launcher(run_console_script: RunConsoleScript) -> None:
+    result = run_console_script("greeter", "Ada")
+
+    # The launcher pip wrote: argv[0] is its path, and main() returned 0 to its sys.exit().
+    assert Path(result.argv[0]).name == "greeter"
+    assert result.return_value == 0
+    assert result.globals["main"].__module__ == "greeter.__main__"
+
+
+def test_the_entry_point_value_needs_no_install(run_console_script: RunConsoleScript) -> None:
+    result = run_console_script("greeter = greeter.__main__:main", "--version")
+
+    assert result.stdout == f"greeter {greeter.__version__}\n"
+
+
 # -- python -m greeter.cli_tools -------------------------------------------------------------
 
 
@@ -289,10 +323,14 @@ def test_report_helpers_from_globals(
 GREET_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "greet.py"
 
 
-@pytest.mark.parametrize("target", Target.forms("greeter", script=GREET_SCRIPT))
+@pytest.mark.parametrize(
+    "target",
+    [*Target.forms("greeter", script=GREET_SCRIPT), Target.console_script("greeter")],
+)
 def test_every_form_behaves_alike(run_main: RunMain, target: Target) -> None:
     # python -m greeter, the package as a directory and as zipapps (plain, with a shebang,
-    # only .pyc files), and scripts/greet.py (as it is, without .py, compiled): one test each.
+    # only .pyc files), scripts/greet.py (as it is, without .py, compiled), and the installed
+    # greeter command: one test each.
     shout = run_main(target, "Ada", "--shout")
     version = run_main(target, "--version")
     usage = run_main(target)

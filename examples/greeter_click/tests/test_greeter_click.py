@@ -2,7 +2,8 @@
 
 ``pyproject.toml`` declares the forms once (the ``runmain_targets`` ini option): the package
 with ``python -m``, as a directory and as zipapps (plain, with a shebang, only ``.pyc`` files),
-and the standalone script (as it is, without ``.py``, compiled). Each test that asks for the
+the standalone script (as it is, without ``.py``, compiled), and the ``greeter-click`` command
+that installing the project writes (``[project.scripts]``). Each test that asks for the
 ``runmain_target`` fixture runs once per form, and ``run_main`` runs the form it is given, so the
 same assertions hold for every way users start the program.
 """
