@@ -135,6 +135,7 @@ def run_in_process(
             run.state.finish()
         except TargetError as exc:
             failure = exc
+            _flush_std_streams((sys.stdout, sys.stderr))  # what the parent's import printed
         finally:
             run.capture.close_descriptors()  # before the run's open descriptors are checked
             run.state.close()

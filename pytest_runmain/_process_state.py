@@ -1138,14 +1138,21 @@ class ChildProcesses(StateItem):
             return []
 
         def still_running() -> tuple[str, ...]:
-            return tuple(
-                _child_line(pid, command)
-                for pid, command in running.items()
-                if _running_child(pid) == command
-            )
+            # A child on its way out (it was just told to stop, or had just begun) is given a
+            # moment: only one that is still running after it is a leak.
+            deadline = _monotonic() + _CHILD_GRACE
+            while True:
+                left = {p: c for p, c in running.items() if _running_child(p) == c}
+                if not left or _monotonic() >= deadline:
+                    return tuple(_child_line(pid, command) for pid, command in left.items())
+                time.sleep(0.01)
 
         lines = tuple(_child_line(pid, command) for pid, command in running.items())
         return [StateLeak(self.name, lines, recheck=still_running)]
+
+
+#: Seconds a child the run left running has, after the test, to end before it is a leak.
+_CHILD_GRACE: Final = 1.0
 
 
 def _child_line(pid: int, command: str) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
+
+import pytest
 
 from pytest_runmain import Runner, _codecache
 
@@ -64,6 +67,13 @@ def test_only_the_files_used_last_are_kept() -> None:
     assert made.count("f0") == 2
 
 
+@pytest.fixture
+def no_bytecode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``__pycache__``: each import compiles, whatever PYTHONDONTWRITEBYTECODE says."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+
+
+@pytest.mark.usefixtures("no_bytecode")
 def test_a_module_the_program_imports_is_compiled_once_while_unchanged(tmp_path: Path) -> None:
     """Forgotten after each run and imported again, its code object is the kept one."""
     helper = tmp_path / "cached_helper.py"
@@ -83,6 +93,7 @@ def test_a_module_the_program_imports_is_compiled_once_while_unchanged(tmp_path:
     assert changed.globals["cached_helper"].f.__code__ is not module_first.f.__code__
 
 
+@pytest.mark.usefixtures("no_bytecode")
 def test_an_imported_module_that_warns_when_compiled_warns_at_every_run(tmp_path: Path) -> None:
     (tmp_path / "warning_helper.py").write_text(WARNS)
     (tmp_path / "prog.py").write_text("import warning_helper\n")
