@@ -795,6 +795,31 @@ def test_syntax_error(cli: Cli, form: str, source: str) -> None:
     cli.check(*FORMS[form](cli.root, source))
 
 
+#: Syntax errors whose source line and carets are printed differently: a range of several
+#: characters, indentation by spaces, tabs and form feeds, a continuation line, non-ASCII text
+#: before the error (offsets count bytes in C, characters in Python).
+SYNTAX_ERROR_TEXTS: Final = {
+    "range": "print 'never'\n",
+    "indented": "if True:\n    x = 1 +* 2\n",
+    "tabs-and-form-feed": "if True:\n\t\f  x = (1 2)\n",
+    "continuation-line": "x = [1,\n     2 3]\n",
+    "non-ascii": "x = 'été' 'à' 1 2\n",
+    "generator-argument": "f(a for a in b, c)\n",
+    "end-of-line": "x = (1 +\n",
+    "vertical-tab": "\x0bx = 1\n",
+    "backslash-continuation": "x = 1 + \\\n    2 3\n",
+    "backslash-continuations": "x = \\\n  1 + \\\n    2 + 3 + 4 + 5 + 6 7 + 8\n",
+}
+
+
+@pytest.mark.parametrize("form", ["module", "script-relative"])
+@pytest.mark.parametrize("source", SYNTAX_ERROR_TEXTS.values(), ids=SYNTAX_ERROR_TEXTS.keys())
+def test_syntax_error_source_line_and_carets(cli: Cli, form: str, source: str) -> None:
+    real, ours = cli.both(*FORMS[form](cli.root, source))
+    assert real.returncode == 1
+    assert_same(real, ours)
+
+
 def test_syntax_error_in_imported_module(cli: Cli) -> None:
     write(cli.root, {"bin/helper.py": "def f(:\n    pass\n", "bin/prog.py": "import helper\n"})
     cli.check("bin/prog.py")
