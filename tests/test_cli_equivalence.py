@@ -1075,6 +1075,15 @@ OTHER_STREAM_PROGRAMS: Final = {
         "    def flush(self):\n        raise OSError('flush failed')\n"
         "sys.stdout = Bad()\nprint('x')\nsys.exit(3)\n"
     ),
+    # ... by an object whose repr() fails, with an error raised while handling another: the
+    # report names no object and leaves the chained error out.
+    "stdout-flush-raises-chained-no-repr": (
+        "import sys\nclass Bad:\n    def __repr__(self):\n        raise RuntimeError('no repr')\n"
+        "    def write(self, s):\n        return len(s)\n"
+        "    def flush(self):\n        try:\n            raise KeyError('first')\n"
+        "        except KeyError:\n            raise OSError('flush failed')\n"
+        "sys.stdout = Bad()\nprint('x')\n"
+    ),
     "stdout-not-a-file": "import sys\nsys.stdout = ['not a file']\n",
     "stdout-detached": "import sys\nprint('buffered')\nsys.stdout.detach()\n",
     "stderr-flush-raises": (
