@@ -228,7 +228,7 @@ def _c_syntax_error_lines(exc: SyntaxError) -> list[str]:
     """
     name = type(exc).__qualname__
     module = type(exc).__module__
-    if module != "builtins":
+    if module != "builtins" and (module != "__main__" or _QUALIFIES_MAIN):
         name = f"{module}.{name}"
     if not isinstance(exc.lineno, int):
         message = str(exc)
