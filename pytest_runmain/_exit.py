@@ -292,12 +292,12 @@ def format_uncaught(exc: BaseException, *, as_main: bool) -> str:
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
     _restack(te, exc, as_main)
     lines = list(te.format())
-    if _QUALIFIES_MAIN:
-        lines = _qualify_main_classes(lines, exc)
     if isinstance(exc, SyntaxError) and not _PYTHON_DISPLAY:
         own = list(te.format_exception_only())
         if lines[-len(own) :] == own:
             lines[-len(own) :] = _c_syntax_error_lines(exc)
+    if _QUALIFIES_MAIN:  # after the SyntaxError lines, which are compared with the module's
+        lines = _qualify_main_classes(lines, exc)
     return "".join(lines)
 
 
