@@ -260,12 +260,12 @@ def _c_error_text(offset: int, end_offset: int, text: bytes) -> str:
     offset -= 1
     stripped = text.lstrip(b" \t\f")
     offset -= len(text) - len(stripped)
-    text = stripped
+    text = stripped.split(b"\0", 1)[0]  # as C's string functions, which stop at a NUL
     length = len(text) - 1 if text.endswith(b"\n") else len(text)
     offset = min(offset, length)
     while (newline := text.find(b"\n")) != -1 and newline < offset:
         text, length, offset = text[newline + 1 :], length - newline - 1, offset - newline - 1
-    out = b"    " + text.split(b"\0", 1)[0]
+    out = b"    " + text
     if text[length : length + 1] != b"\n":
         out += b"\n"
     if offset >= 0:

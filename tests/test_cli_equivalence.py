@@ -833,6 +833,14 @@ RAISED_SYNTAX_ERRORS: Final = {
     "multi-line": "('f.py', 1, 2, 'abc def\\n', 2, 3)",
     "end-past-text": "('f.py', 1, 2, 'abc\\n', 1, 40)",
     "non-ascii": "('f.py', 1, 6, 'x = \"été\" + 1\\n', 1, 11)",
+    "text-of-lines": "('f.py', 1, 12, 'abc\\ndef ghi\\n', 1, 14)",
+    "text-of-three-lines": "('f.py', 1, 9, 'ab\\ncd\\nef gh\\n')",
+    "nul-in-text": "('f.py', 1, 2, 'ab\\x00cd\\n')",
+    "no-final-newline": "('f.py', 1, 2, 'abc def')",
+    "text-starting-with-x": "('f.py', 1, 3, 'XXabc\\n')",
+    "end-at-first-column": "('f.py', 1, 0, 'abc\\n', 1, 1)",
+    "offset-past-text": "('f.py', 1, 30, 'abc\\n')",
+    "negative-offset": "('f.py', 1, -3, 'abc\\n')",
 }
 
 
