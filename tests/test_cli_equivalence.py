@@ -841,15 +841,26 @@ RAISED_SYNTAX_ERRORS: Final = {
     "end-at-first-column": "('f.py', 1, 0, 'abc\\n', 1, 1)",
     "offset-past-text": "('f.py', 1, 30, 'abc\\n')",
     "negative-offset": "('f.py', 1, -3, 'abc\\n')",
+    "line-zero": "('f.py', 0, 2, 'abc def\\n', 1, 6)",
 }
 
 
 @pytest.mark.parametrize(
-    "error", ["SyntaxError('bad', {})", "IndentationError('bad', {})", "Mine('bad', {})"]
+    "error",
+    [
+        "SyntaxError('bad', {})",
+        "IndentationError('bad', {})",
+        "Mine('bad', {})",
+        "Theirs('bad', {})",
+    ],
 )
 @pytest.mark.parametrize("details", RAISED_SYNTAX_ERRORS.values(), ids=RAISED_SYNTAX_ERRORS.keys())
 def test_raised_syntax_error(cli: Cli, error: str, details: str) -> None:
-    source = f"class Mine(SyntaxError):\n    pass\nraise {error.format(details)}\n"
+    source = (
+        "class Mine(SyntaxError):\n    pass\n"
+        "class Theirs(SyntaxError):\n    __module__ = 'library.errors'\n"
+        f"raise {error.format(details)}\n"
+    )
     real, ours = cli.both(*FORMS["module"](cli.root, source))
     assert real.returncode == 1
     assert_same(real, ours)
