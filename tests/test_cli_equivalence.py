@@ -842,6 +842,8 @@ RAISED_SYNTAX_ERRORS: Final = {
     "offset-past-text": "('f.py', 1, 30, 'abc\\n')",
     "negative-offset": "('f.py', 1, -3, 'abc\\n')",
     "line-zero": "('f.py', 0, 2, 'abc def\\n', 1, 6)",
+    "two-nuls-in-text": "('f.py', 1, 2, 'ab\\x00cd\\x00ef\\n')",
+    "no-final-newline-offset-past-text": "('f.py', 1, 30, 'abc')",
 }
 
 
