@@ -63,6 +63,7 @@ class ExitFunctions:
     def _register(
         self, func: Callable[..., object], /, *args: Any, **kwargs: Any
     ) -> Callable[..., object]:
+        # pragma: no mutate block (mutmut would call it through a trampoline: a frame more)
         if self._owns(sys._getframe(1)):
             self._callbacks.append((func, args, kwargs))
             return func

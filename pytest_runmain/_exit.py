@@ -228,7 +228,7 @@ def _c_syntax_error_lines(exc: SyntaxError) -> list[str]:
     """
     name = type(exc).__qualname__
     module = type(exc).__module__
-    if module != "builtins":
+    if module != "builtins" and (module != "__main__" or _QUALIFIES_MAIN):
         name = f"{module}.{name}"
     if not isinstance(exc.lineno, int):
         message = str(exc)
@@ -260,12 +260,12 @@ def _c_error_text(offset: int, end_offset: int, text: bytes) -> str:
     offset -= 1
     stripped = text.lstrip(b" \t\f")
     offset -= len(text) - len(stripped)
-    text = stripped
+    text = stripped.split(b"\0", 1)[0]  # as C's string functions, which stop at a NUL
     length = len(text) - 1 if text.endswith(b"\n") else len(text)
     offset = min(offset, length)
     while (newline := text.find(b"\n")) != -1 and newline < offset:
         text, length, offset = text[newline + 1 :], length - newline - 1, offset - newline - 1
-    out = b"    " + text.split(b"\0", 1)[0]
+    out = b"    " + text
     if text[length : length + 1] != b"\n":
         out += b"\n"
     if offset >= 0:
@@ -292,12 +292,12 @@ def format_uncaught(exc: BaseException, *, as_main: bool) -> str:
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
     _restack(te, exc, as_main)
     lines = list(te.format())
-    if _QUALIFIES_MAIN:
-        lines = _qualify_main_classes(lines, exc)
     if isinstance(exc, SyntaxError) and not _PYTHON_DISPLAY:
         own = list(te.format_exception_only())
         if lines[-len(own) :] == own:
             lines[-len(own) :] = _c_syntax_error_lines(exc)
+    if _QUALIFIES_MAIN:  # after the SyntaxError lines, which are compared with the module's
+        lines = _qualify_main_classes(lines, exc)
     return "".join(lines)
 
 

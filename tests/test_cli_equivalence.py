@@ -795,6 +795,86 @@ def test_syntax_error(cli: Cli, form: str, source: str) -> None:
     cli.check(*FORMS[form](cli.root, source))
 
 
+#: Syntax errors whose source line and carets are printed differently: a range of several
+#: characters, indentation by spaces, tabs and form feeds, a continuation line, non-ASCII text
+#: before the error (offsets count bytes in C, characters in Python).
+SYNTAX_ERROR_TEXTS: Final = {
+    "range": "print 'never'\n",
+    "indented": "if True:\n    x = 1 +* 2\n",
+    "tabs-and-form-feed": "if True:\n\t\f  x = (1 2)\n",
+    "continuation-line": "x = [1,\n     2 3]\n",
+    "non-ascii": "x = 'été' 'à' 1 2\n",
+    "generator-argument": "f(a for a in b, c)\n",
+    "end-of-line": "x = (1 +\n",
+    "vertical-tab": "\x0bx = 1\n",
+    "backslash-continuation": "x = 1 + \\\n    2 3\n",
+    "backslash-continuations": "x = \\\n  1 + \\\n    2 + 3 + 4 + 5 + 6 7 + 8\n",
+}
+
+
+@pytest.mark.parametrize("form", ["module", "script-relative"])
+@pytest.mark.parametrize("source", SYNTAX_ERROR_TEXTS.values(), ids=SYNTAX_ERROR_TEXTS.keys())
+def test_syntax_error_source_line_and_carets(cli: Cli, form: str, source: str) -> None:
+    real, ours = cli.both(*FORMS[form](cli.root, source))
+    assert real.returncode == 1
+    assert_same(real, ours)
+
+
+#: SyntaxErrors a program raises itself, with details the compiler always fills left out or
+#: odd: the interpreter's printer has a default or a rule for each.
+RAISED_SYNTAX_ERRORS: Final = {
+    "no-filename": "(None, 3, 2, 'abc def\\n')",
+    "no-lineno": "('f.py', None, 2, 'abc def\\n')",
+    "no-offset": "('f.py', 1, None, 'abc def\\n')",
+    "no-text": "('f.py', 1, 2, None)",
+    "range": "('f.py', 1, 2, 'abc def\\n', 1, 6)",
+    "no-end": "('f.py', 1, 2, 'abc def\\n', None, None)",
+    "no-end-offset": "('f.py', 1, 2, 'abc def\\n', 1, None)",
+    "multi-line": "('f.py', 1, 2, 'abc def\\n', 2, 3)",
+    "end-past-text": "('f.py', 1, 2, 'abc\\n', 1, 40)",
+    "non-ascii": "('f.py', 1, 6, 'x = \"été\" + 1\\n', 1, 11)",
+    "text-of-lines": "('f.py', 1, 12, 'abc\\ndef ghi\\n', 1, 14)",
+    "text-of-three-lines": "('f.py', 1, 9, 'ab\\ncd\\nef gh\\n')",
+    "nul-in-text": "('f.py', 1, 2, 'ab\\x00cd\\n')",
+    "no-final-newline": "('f.py', 1, 2, 'abc def')",
+    "text-starting-with-x": "('f.py', 1, 3, 'XXabc\\n')",
+    "end-at-first-column": "('f.py', 1, 0, 'abc\\n', 1, 1)",
+    "offset-past-text": "('f.py', 1, 30, 'abc\\n')",
+    "negative-offset": "('f.py', 1, -3, 'abc\\n')",
+    "line-zero": "('f.py', 0, 2, 'abc def\\n', 1, 6)",
+    "two-nuls-in-text": "('f.py', 1, 2, 'ab\\x00cd\\x00ef\\n')",
+    "no-final-newline-offset-past-text": "('f.py', 1, 30, 'abc')",
+}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "SyntaxError('bad', {})",
+        "IndentationError('bad', {})",
+        "Mine('bad', {})",
+        "Theirs('bad', {})",
+    ],
+)
+@pytest.mark.parametrize("details", RAISED_SYNTAX_ERRORS.values(), ids=RAISED_SYNTAX_ERRORS.keys())
+def test_raised_syntax_error(cli: Cli, error: str, details: str) -> None:
+    source = (
+        "class Mine(SyntaxError):\n    pass\n"
+        "class Theirs(SyntaxError):\n    __module__ = 'library.errors'\n"
+        f"raise {error.format(details)}\n"
+    )
+    real, ours = cli.both(*FORMS["module"](cli.root, source))
+    assert real.returncode == 1
+    assert_same(real, ours)
+
+
+def test_raised_syntax_error_without_message(cli: Cli) -> None:
+    source = "raise SyntaxError('', ('f.py', 1, 2, 'abc\\n'))\n"
+    real, ours = cli.both(*FORMS["module"](cli.root, source))
+    assert real.returncode == 1
+    assert_same(real, ours)
+
+
 def test_syntax_error_in_imported_module(cli: Cli) -> None:
     write(cli.root, {"bin/helper.py": "def f(:\n    pass\n", "bin/prog.py": "import helper\n"})
     cli.check("bin/prog.py")
@@ -1049,6 +1129,15 @@ OTHER_STREAM_PROGRAMS: Final = {
         "    def write(self, s):\n        return len(s)\n"
         "    def flush(self):\n        raise OSError('flush failed')\n"
         "sys.stdout = Bad()\nprint('x')\nsys.exit(3)\n"
+    ),
+    # ... by an object whose repr() fails, with an error raised while handling another: the
+    # report names no object and leaves the chained error out.
+    "stdout-flush-raises-chained-no-repr": (
+        "import sys\nclass Bad:\n    def __repr__(self):\n        raise RuntimeError('no repr')\n"
+        "    def write(self, s):\n        return len(s)\n"
+        "    def flush(self):\n        try:\n            raise KeyError('first')\n"
+        "        except KeyError:\n            raise OSError('flush failed')\n"
+        "sys.stdout = Bad()\nprint('x')\n"
     ),
     "stdout-not-a-file": "import sys\nsys.stdout = ['not a file']\n",
     "stdout-detached": "import sys\nprint('buffered')\nsys.stdout.detach()\n",

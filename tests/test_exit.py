@@ -37,7 +37,8 @@ from pytest_runmain._exit import exit_status
         (KeyboardInterrupt(), 130, ""),
         (GeneratorExit(), 1, ""),
     ],
-    ids=repr,
+    # No backslash in the ids: mutmut (tox -e mutation) selects tests by id on a command line.
+    ids=lambda value: repr(value).replace("\\n", " newline"),
 )
 def test_exit_status(ending: BaseException | None, status: int, printed: str) -> None:
     stderr = io.StringIO()
