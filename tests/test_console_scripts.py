@@ -458,6 +458,9 @@ def test_global_logging(run_console_script: RunConsoleScript, mode: Mode) -> Non
         )
 
 
+# A patch made by the test reaches only a run in its process: not one in a child, which
+# --runmain-mode=both would start too.
+@pytest.mark.runmain(mode="inprocess")
 @pytest.mark.usefixtures("installed")
 def test_mocking(run_console_script: RunConsoleScript, monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process, the modules the script imports can be patched (and the script's own)."""
