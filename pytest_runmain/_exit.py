@@ -31,6 +31,7 @@ __all__ = [
     "flush_std_files",
     "report_ending",
     "report_ignored_at_shutdown",
+    "signal_name",
     "strip_internal_frames",
     "with_line_numbers",
 ]
@@ -155,6 +156,14 @@ def _exit_with_tuple_noted(status: object = None, /) -> NoReturn:
 
 
 _EXIT_PASSES_TUPLES_UNWRAPPED: Final = sys.version_info < (3, 12)
+
+
+def signal_name(signum: int) -> str:
+    """``SIGTERM`` for 15; ``signal 64`` for a number the platform gives no name."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _is_internal(filename: str) -> bool:

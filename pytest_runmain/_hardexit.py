@@ -35,6 +35,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, final
 
+from pytest_runmain._exit import signal_name
 from pytest_runmain._interrupt import Interrupter
 
 __all__ = ["HardExit", "HardExits", "exit_forked_child"]
@@ -87,13 +88,6 @@ def _kills(signum: int) -> bool:
         return False
 
 
-def _signal_name(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
-
-
 @final
 class HardExits:
     """Replaces ``os._exit`` (and a program's fatal signals to itself) during a run.
@@ -138,7 +132,7 @@ class HardExits:
         self._end(status)
 
     def _signal_self(self, signum: int, via: str) -> None:
-        self._end(128 + signum, f"the program killed itself with {_signal_name(signum)} ({via})")
+        self._end(128 + signum, f"the program killed itself with {signal_name(signum)} ({via})")
 
     def _kill(self, pid: int, signum: int) -> None:
         if os.getpid() == self._pid and pid in (self._pid, 0, -os.getpgrp()) and _kills(signum):

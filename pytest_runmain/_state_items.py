@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, Final, TextIO, final
 
+from pytest_runmain._exit import signal_name
 from pytest_runmain._locate import MAIN_NAME
 from pytest_runmain._logstate import Logging, Warnings
 from pytest_runmain._process_state import (
@@ -771,7 +772,7 @@ class SignalHandlers(StateItem):
         if len(before) != len(after):
             return []
         return [
-            f"~ {_signal_name(signum)}: {_handler_name(old)} -> {_handler_name(new)}"
+            f"~ {signal_name(signum)}: {_handler_name(old)} -> {_handler_name(new)}"
             for signum, old, new in zip(_SIGNALS, before, after, strict=True)
             if old is not new
         ]
@@ -791,13 +792,6 @@ def _readable_signals() -> tuple[int, ...]:
 _SIGNALS: Final = _readable_signals()
 #: ``signal.getsignal`` without its conversion of results to enums (costly, read often).
 _getsignal: Final[Callable[[int], object]] = getattr(_signal, "getsignal", signal.getsignal)
-
-
-def _signal_name(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return str(signum)
 
 
 def _handler_name(handler: object) -> str:
