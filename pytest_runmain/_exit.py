@@ -95,9 +95,8 @@ def exit_status(exc: BaseException | None, stderr: TextIO) -> int:
     if exc is None:
         return 0
     if isinstance(exc, SystemExit):
-        code = exc.code
-        if _TUPLE_ARGUMENT in vars(exc):
-            code = vars(exc)[_TUPLE_ARGUMENT]  # what the C code saw: printed whole
+        # A tuple given to 3.10's or 3.11's sys.exit: what the C code saw, printed whole.
+        code = vars(exc).get(_TUPLE_ARGUMENT, exc.code)
         if code is None:
             return 0
         if isinstance(code, int):

@@ -102,10 +102,13 @@ class HardExits:
         self._pid = os.getpid()
         self._run_thread = threading.get_ident()
         self._outside_threads: frozenset[int] = frozenset()
-        #: Made only when a thread of the program calls ``os._exit``.
-        self._interrupter: Interrupter | None = None
-        self._interrupter_lock = threading.Lock()
-        self._program_ended = False
+        self._interrupter = Interrupter(
+            self._run_thread,
+            _Unwind,
+            wake_signal=signal.SIGINT,
+            wakes=lambda handler: handler is signal.default_int_handler,
+            name="pytest-runmain os._exit",
+        )
         #: The status of the first ``os._exit`` call or fatal signal, or None.
         self.status: int | None = None
         #: The output level at that call.
@@ -162,21 +165,8 @@ class HardExits:
 
     def _interrupt_run_thread(self) -> None:
         """Interrupt the run's thread until the program's code is over (see the module doc)."""
-        if self._run_thread != threading.main_thread().ident:
-            return
-        with self._interrupter_lock:
-            if self._program_ended:
-                return
-            if self._interrupter is None:
-                self._interrupter = Interrupter(
-                    self._run_thread,
-                    _Unwind,
-                    wake_signal=signal.SIGINT,
-                    wakes=lambda handler: handler is signal.default_int_handler,
-                    name="pytest-runmain os._exit",
-                )
-            interrupter = self._interrupter
-        interrupter.start()
+        if self._run_thread == threading.main_thread().ident:
+            self._interrupter.start()
 
     def program_ended(self) -> None:
         """The program's code is over: no more interruptions of the run's thread.
@@ -184,16 +174,7 @@ class HardExits:
         One sent just before may still be on its way: it is taken here (as ``_Unwind`` or,
         from the waking SIGINT, ``KeyboardInterrupt``), so that none reaches the run's clean-up.
         """
-        while True:
-            try:
-                with self._interrupter_lock:
-                    self._program_ended = True
-                    interrupter = self._interrupter
-                break
-            except (_Unwind, KeyboardInterrupt):  # one landed here: taken
-                continue
-        if interrupter is not None:
-            interrupter.stop(taking=(KeyboardInterrupt,))
+        self._interrupter.stop(taking=(KeyboardInterrupt,))
 
     def __enter__(self) -> HardExits:
         self._outside_threads = frozenset(threading._active)  # type: ignore[attr-defined]

@@ -64,7 +64,8 @@ class Interrupter:
         self._name = name
         self._active = True
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        #: Made with the thread: most interrupters are never started (every run has one).
+        self._stopping: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -72,14 +73,17 @@ class Interrupter:
         with self._lock:
             if self._thread is not None or not self._active:
                 return
-            thread = threading.Thread(target=self._interrupt, name=self._name, daemon=True)
+            self._stopping = stopping = threading.Event()
+            thread = threading.Thread(
+                target=self._interrupt, args=(stopping,), name=self._name, daemon=True
+            )
             thread.start()
             self._thread = thread  # only once started: stop() joins it
 
-    def _interrupt(self) -> None:
+    def _interrupt(self, stopping: threading.Event) -> None:
         while self._active:
             set_async_exception(self._thread_id, self._exc_type)
-            if self._stopping.wait(INTERRUPT_INTERVAL):
+            if stopping.wait(INTERRUPT_INTERVAL):
                 break
             if self._wakes(signal.getsignal(self._wake_signal)):
                 _real_pthread_kill(self._thread_id, self._wake_signal)
@@ -101,10 +105,10 @@ class Interrupter:
     def _stop(self) -> None:
         with self._lock:  # one being started is then in self._thread
             self._active = False
-            thread = self._thread
-        if thread is None:
+            thread, stopping = self._thread, self._stopping
+        if thread is None or stopping is None:
             return
-        self._stopping.set()
+        stopping.set()
         thread.join()
         # Taken rather than cancelled: cancelling a pending exception (SetAsyncExc with NULL)
         # leaves the interpreter checking for one at every instruction from then on.
