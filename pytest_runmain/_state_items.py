@@ -37,6 +37,7 @@ from typing import Any, Final, TextIO, final
 from pytest_runmain._exit import signal_name
 from pytest_runmain._locate import MAIN_NAME
 from pytest_runmain._logstate import Logging, Warnings
+from pytest_runmain._open_fds import FD_DIR, DescriptorTable, OpenDescriptors
 from pytest_runmain._process_state import (
     Builtins,
     CEnvironment,
@@ -86,7 +87,6 @@ __all__ = [
 #: ``threading.enumerate`` must not fool the checks.
 _enumerate: Final = threading.enumerate
 _get_ident: Final = threading.get_ident
-_listdir: Final = os.listdir
 _fstat: Final = os.fstat
 _readlink: Final = os.readlink
 _getcwd: Final = os.getcwd
@@ -831,7 +831,8 @@ class Threads(StateItem):
         ]
 
 
-_FD_DIR: Final = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)), None)
+#: One table for the process: its poll object is kept from read to read.
+_DESCRIPTORS: Final = DescriptorTable()
 
 
 @final
@@ -849,25 +850,18 @@ class FileDescriptors(StateItem):
     restorable = False
     reports_changes = False
 
-    def read(self) -> frozenset[str]:
-        if _FD_DIR is None:
-            return frozenset()
+    def read(self) -> OpenDescriptors:
         _settle_finished_popens()
-        # The listing opens the lowest free descriptor: found first, and left out of it.
-        probe = os.open(_FD_DIR, os.O_RDONLY)
-        os.close(probe)
-        listed = set(_listdir(_FD_DIR))
-        listed.discard(str(probe))
-        return frozenset(listed)
+        return _DESCRIPTORS.read()
 
     def leaks(self, outer: Any, now: Any) -> list[StateLeak]:
         found = []
-        gone = sorted(int(fd) for fd in outer - now if fd.isdigit())
-        closed = [f"- fd {fd} was closed" for fd in gone if not _is_open(fd)]
+        before, after = outer.numbers(), now.numbers()
+        closed = [f"- fd {fd} was closed" for fd in sorted(before - after) if not _is_open(fd)]
         if closed:
             found.append(StateLeak(self.name, tuple(closed)))
         helpers = stdlib_helpers()
-        new = sorted(int(fd) for fd in now - outer if fd.isdigit() and int(fd) not in helpers.fds)
+        new = sorted(after - before - helpers.fds)
         targets = {fd: _fd_target(fd) for fd in new}
         opened = {fd: target for fd, target in targets.items() if target is not None}
         if opened:
@@ -916,7 +910,7 @@ def _is_open(fd: int) -> bool:
 def _fd_target(fd: int) -> str | None:
     """What descriptor *fd* refers to, or None if it is not open."""
     try:
-        return _readlink(f"{_FD_DIR}/{fd}")
+        return _readlink(f"{FD_DIR}/{fd}")
     except OSError:
         return None
 
