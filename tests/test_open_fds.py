@@ -29,7 +29,7 @@ def table() -> DescriptorTable:
 
 def test_reads_agree_with_the_listing(table: DescriptorTable) -> None:
     assert table.read().numbers() == listed()
-    assert table.read() == OpenDescriptors.of(listed())
+    assert table.read() == OpenDescriptors(listed())
 
 
 def test_a_descriptor_opened_below_the_bound_is_found(table: DescriptorTable) -> None:
@@ -109,12 +109,27 @@ def test_a_platform_without_the_directory_reads_nothing() -> None:
     assert DescriptorTable(None).read().numbers() == frozenset()
 
 
-def test_snapshots_of_different_spans_compare_as_sets() -> None:
-    assert OpenDescriptors(5, frozenset({3, 4})) == OpenDescriptors.of({0, 1, 2})
-    assert OpenDescriptors(5, frozenset({3})) != OpenDescriptors.of({0, 1, 2})
-    same = OpenDescriptors.of({0, 1, 2, 3, 4})
-    assert hash(OpenDescriptors(8, frozenset({5, 6, 7}))) == hash(same)
-    assert repr(OpenDescriptors.of({0, 2})) == "OpenDescriptors([0, 2])"
+def test_snapshots_of_different_watches_compare_as_sets() -> None:
+    watched = frozenset(range(8))
+    assert OpenDescriptors(watched, frozenset({5, 6, 7})) == OpenDescriptors(frozenset(range(5)))
+    assert OpenDescriptors(watched, frozenset({6, 7})) != OpenDescriptors(frozenset(range(5)))
+    assert OpenDescriptors(watched, frozenset({6, 7})) != OpenDescriptors(watched, frozenset({7}))
+    same = OpenDescriptors(frozenset({0, 1, 2, 3, 4}))
+    assert hash(OpenDescriptors(watched, frozenset({5, 6, 7}))) == hash(same)
+    assert repr(OpenDescriptors(frozenset({2, 0}))) == "OpenDescriptors([0, 2])"
+
+
+def test_more_new_descriptors_than_watched_are_all_found(table: DescriptorTable) -> None:
+    before = table.read()
+    new = [os.dup(0) for _ in range(40)]
+    try:
+        after = table.read()
+    finally:
+        for fd in new:
+            os.close(fd)
+
+    assert after.numbers() - before.numbers() == set(new)
+    assert table.read() == before
 
 
 def counts_descriptors() -> bool:
