@@ -133,6 +133,23 @@ class _Intercepts:
         self._saved.clear()
 
 
+class _Recording(StateItem):
+    """An item whose set-up only installs wrappers that record the program's calls.
+
+    What the wrappers record shows in :meth:`read`: a program that ended with the state it
+    started with recorded nothing, and removing the wrappers is all there is to undo.
+    """
+
+    setup_keeps_state = True
+
+    def __init__(self) -> None:
+        self._intercepts = _Intercepts()
+
+    def undo_setup(self, outer: Any) -> bool:
+        self._intercepts.remove()
+        return True
+
+
 # -- descriptors 0, 1, 2 ---------------------------------------------------------------------
 
 #: Copies of the descriptors 0, 1 and 2 as a run found them, and what they are (device, inode),
@@ -211,7 +228,7 @@ def _rlimit_name(number: int) -> str:
 
 
 @final
-class ProcessSettings(StateItem):
+class ProcessSettings(_Recording):
     """The signal mask, resource limits, process group, session, nice value and wakeup fd.
 
     The mask (``signal.pthread_sigmask``) is this thread's, the wakeup fd only readable in the
@@ -222,10 +239,9 @@ class ProcessSettings(StateItem):
     """
 
     name = "process settings"
-    setup_keeps_state = True
 
     def __init__(self) -> None:
-        self._intercepts = _Intercepts()
+        super().__init__()
         self._limits: dict[int, tuple[int, int]] = {}
 
     def read(self) -> dict[str, Any]:
@@ -339,7 +355,7 @@ _get_int_max_str_digits: Final[Callable[[], int] | None] = getattr(
 
 
 @final
-class InterpreterSettings(StateItem):
+class InterpreterSettings(_Recording):
     """``sys``, ``gc``, ``threading``, ``asyncio`` and ``random`` settings of the interpreter.
 
     ``random``'s global generator is put back when the program seeded it (``random.seed`` or
@@ -347,10 +363,9 @@ class InterpreterSettings(StateItem):
     """
 
     name = "interpreter settings"
-    setup_keeps_state = True
 
     def __init__(self) -> None:
-        self._intercepts = _Intercepts()
+        super().__init__()
         self._random_state: Any = None
         self._seeded: list[str] = []
 
@@ -468,7 +483,7 @@ def _tz_state() -> tuple[Any, ...]:
 
 
 @final
-class CEnvironment(StateItem):
+class CEnvironment(_Recording):
     """What ``os.putenv``/``os.unsetenv`` set apart from ``os.environ``, and ``time.tzset()``.
 
     The C environment cannot be listed cheaply: the run records the variables the program sets
@@ -478,10 +493,9 @@ class CEnvironment(StateItem):
     """
 
     name = "C environment and time zone"
-    setup_keeps_state = True
 
     def __init__(self) -> None:
-        self._intercepts = _Intercepts()
+        super().__init__()
         self._touched: dict[str, str | None] = {}
 
     def read(self) -> dict[str, Any]:
@@ -585,7 +599,7 @@ class _Timer:
 
 
 @final
-class Timers(StateItem):
+class Timers(_Recording):
     """``signal.alarm``/``signal.setitimer`` timers and ``faulthandler.dump_traceback_later``.
 
     A timer the run armed is stopped; one armed before the run (pytest-timeout's) is armed
@@ -594,10 +608,9 @@ class Timers(StateItem):
     """
 
     name = "timers"
-    setup_keeps_state = True
 
     def __init__(self) -> None:
-        self._intercepts = _Intercepts()
+        super().__init__()
         self._dump: str | None = None
 
     def read(self) -> dict[str, Any]:
@@ -651,7 +664,7 @@ def _read_timer(which: int, clock: Callable[[], float]) -> _Timer:
 
 
 @final
-class Registrations(StateItem):
+class Registrations(_Recording):
     """``faulthandler.enable``/``register``, ``codecs.register`` and ``signal.siginterrupt``.
 
     None can be read back, so the run records the program's calls. After it a search function
@@ -665,10 +678,9 @@ class Registrations(StateItem):
     """
 
     name = "faulthandler and codecs"
-    setup_keeps_state = True
 
     def __init__(self) -> None:
-        self._intercepts = _Intercepts()
+        super().__init__()
         self._calls: dict[str, list[Any]] = {}
         self._switch: VirtualSwitch | None = None
 
@@ -733,6 +745,10 @@ class Registrations(StateItem):
         if not snapshot["faulthandler.is_enabled()"] and _fh_is_enabled():
             _fh_disable()
         self._calls = {}
+
+    def undo_setup(self, outer: Any) -> bool:
+        self._switch = None  # the program's own switch, which it left as it found it
+        return super().undo_setup(outer)
 
     def diff(self, before: Any, after: Any) -> list[str]:
         lines = dict_diff(

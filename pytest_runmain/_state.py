@@ -135,6 +135,17 @@ class StateItem:
         """
         return False
 
+    def undo_setup(self, outer: Any) -> bool:
+        """Put the outer state back after a program that ended with the state it started with.
+
+        Called instead of :meth:`write` then: only what :meth:`setup` did needs undoing, which
+        may be much cheaper than writing a whole snapshot. Returns whether the state is then
+        known to be *outer*, so that it is not read again to check. By default :meth:`write`
+        (and False).
+        """
+        self.write(outer)
+        return False
+
     def unchanged(self, before: Any, after: Any) -> bool:
         """Whether two snapshots are the same state, told cheaply: ``before == after``.
 
@@ -211,7 +222,9 @@ class _Entry:
     set_up: bool = True
     #: Whether the program starts with the outer state (nothing set up that reads differently).
     starts_outer: bool = False
-    #: Known to be the outer state at the program's end: nothing to check after writing.
+    #: The program ended with the state it started with: undoing set-up restores it.
+    kept_start: bool = False
+    #: Known to be the outer state after restoring: nothing to check.
     untouched: bool = False
 
 
@@ -251,10 +264,11 @@ class StateStack:
                 lines = item.diff(entry.start, entry.end)
                 if lines:
                     self.changes[item.name] = lines
-            elif entry.starts_outer:
+            else:
+                entry.kept_start = True
                 # The program started with the outer state and left it: once what was set up
                 # is undone, there is nothing to check (most items, most runs).
-                entry.untouched = True
+                entry.untouched = entry.starts_outer
 
     def close(self) -> None:
         """Put every item back, last entered first, then check what is still different."""
@@ -265,11 +279,16 @@ class StateStack:
             self.finish()
         failures: dict[str, str] = {}
         for entry in reversed(self._entries):
-            if entry.item.restorable and (entry.set_up or not entry.untouched):
-                try:
-                    entry.item.write(entry.outer)
-                except Exception as exc:  # reported as a leak below; the others still restore
-                    failures[entry.item.name] = f"! restoring failed: {type(exc).__name__}: {exc}"
+            item = entry.item
+            if not item.restorable or (entry.untouched and not entry.set_up):
+                continue
+            try:
+                if not entry.kept_start:
+                    item.write(entry.outer)
+                elif item.undo_setup(entry.outer):
+                    entry.untouched = True
+            except Exception as exc:  # reported as a leak below; the others still restore
+                failures[item.name] = f"! restoring failed: {type(exc).__name__}: {exc}"
         for entry in self._entries:
             item = entry.item
             if item.name in failures:

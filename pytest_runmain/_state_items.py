@@ -344,6 +344,15 @@ class Modules(StateItem):
             else:
                 self.kept.append(name)
 
+    def undo_setup(self, outer: dict[str, Any]) -> bool:
+        # No import, no entry replaced or removed: only set-up's entries differ.
+        for name in (MAIN_NAME, *self._set_aside):
+            if name in outer:
+                self._put_back(name, outer[name])
+            else:
+                sys.modules.pop(name, None)
+        return True
+
     @staticmethod
     def _put_back(name: str, module: Any) -> None:
         replaced = sys.modules.get(name, None)

@@ -28,6 +28,8 @@ class FakeItem(StateItem):
         restorable: bool = True,
         reports_changes: bool = True,
         fail_write: bool = False,
+        sets_up: bool = True,
+        undo_is_exact: bool | None = None,
     ) -> None:
         self.name = name
         self.restorable = restorable
@@ -36,8 +38,12 @@ class FakeItem(StateItem):
         self._log = log
         self._run_value = run_value
         self._fail_write = fail_write
+        self._sets_up = sets_up
+        self._undo_is_exact = undo_is_exact
+        self.reads = 0
 
     def read(self) -> Any:
+        self.reads += 1
         return self._world[self.name]
 
     def write(self, snapshot: Any) -> None:
@@ -46,10 +52,18 @@ class FakeItem(StateItem):
             raise RuntimeError(f"cannot put {self.name} back")
         self._world[self.name] = snapshot
 
-    def setup(self) -> None:
+    def setup(self) -> bool | None:
         self._log.append(f"setup {self.name}")
         if self._run_value is not None:
             self._world[self.name] = self._run_value
+        return None if self._sets_up else False
+
+    def undo_setup(self, outer: Any) -> bool:
+        if self._undo_is_exact is None:
+            return super().undo_setup(outer)
+        self._log.append(f"undo {self.name}")
+        self._world[self.name] = outer
+        return self._undo_is_exact
 
 
 @pytest.fixture
@@ -87,6 +101,51 @@ def test_the_outer_state_comes_back_after_the_run_and_the_program_changed_it(
     assert stack.changes == {"a": ["~ 10 -> 11"]}
     assert stack.leaks == []
     assert stack.state_changes() == {"a": StateChange("a", ("~ 10 -> 11",), restored=True)}
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_program_that_kept_its_start_state_has_only_set_up_undone(
+    world: dict[str, Any], log: list[str], exact: bool
+) -> None:
+    item = FakeItem("a", world, log, run_value=10, undo_is_exact=exact)
+    stack = StateStack()
+    stack.enter(item)
+    stack.finish()
+    stack.close()
+
+    assert log == ["setup a", "undo a"]
+    assert world["a"] == 1
+    # Outer, start, end; read again after an undo not known to be exact.
+    assert item.reads == (3 if exact else 4)
+    assert stack.changes == {}
+    assert stack.leaks == []
+
+
+def test_an_undo_not_known_to_be_exact_is_checked(world: dict[str, Any], log: list[str]) -> None:
+    class Sloppy(FakeItem):
+        def undo_setup(self, outer: Any) -> bool:
+            return False  # forgets to put the outer value back
+
+    stack = StateStack()
+    stack.enter(Sloppy("a", world, log, run_value=10))
+    stack.close()
+
+    assert stack.leaks == [StateLeak("a", ("~ 1 -> 10",))]
+
+
+def test_an_item_with_nothing_set_up_is_written_back_only_if_changed(
+    world: dict[str, Any], log: list[str]
+) -> None:
+    stack = StateStack()
+    stack.enter(FakeItem("a", world, log, sets_up=False))
+    stack.enter(FakeItem("b", world, log, sets_up=False))
+    world["b"] = 20
+    stack.close()
+
+    assert log == ["setup a", "setup b", "write b"]
+    assert world == {"a": 1, "b": 2, "c": 3}
+    assert stack.changes == {"b": ["~ 2 -> 20"]}
+    assert stack.leaks == []
 
 
 def test_a_failing_restore_is_a_leak_and_the_others_still_restore(
