@@ -215,11 +215,10 @@ def is_path_entry(path_name: object) -> bool:
     key = _script_key(path_name)
     cache = sys.path_importer_cache
     if key is not None and _SCRIPTS.get(key[0]) == key and key[0] not in cache:
-        cache[key[0]] = None  # what the hooks' refusal leaves there
-        return False
+        return False  # refused before; get_importer leaves no entry in the cache for it
     importer = pkgutil.get_importer(path_name)  # type: ignore[arg-type]
     if importer is None:
-        if key is not None and cache.get(key[0], False) is None:
+        if key is not None and key[0] not in cache:
             if len(_SCRIPTS) >= _SCRIPTS_KEPT:
                 _SCRIPTS.clear()
             _SCRIPTS[key[0]] = key

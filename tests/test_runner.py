@@ -369,6 +369,25 @@ def test_globals_a_running_thread_uses_are_not_released(runner: Runner, tmp_path
     assert not result.globals["worker"].is_alive()
 
 
+def test_the_path_hooks_judge_a_script_once(
+    runner: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zip reader's look at the file on every run is what the remembered refusal saves."""
+    target = write(tmp_path / "app.py", "print('script')\n")
+    asked: list[str] = []
+
+    def refusing_hook(path: str) -> object:
+        asked.append(path)
+        raise ImportError(path)
+
+    monkeypatch.setattr(sys, "path_hooks", [refusing_hook, *sys.path_hooks])
+    for _ in range(3):
+        assert runner.run_path(target).stdout == "script\n"
+
+    assert asked.count(str(target)) == 1
+    assert str(target) not in sys.path_importer_cache  # as pkgutil.get_importer leaves it
+
+
 def test_a_script_that_becomes_a_zip_file_runs_as_one(runner: Runner, tmp_path: Path) -> None:
     """Whether a path is a script is remembered only while the file stays the same."""
     target = write(tmp_path / "app.pyz", "print('script')\n")
