@@ -15,6 +15,8 @@ run so that the ratios hold on a noisy machine:
 3. Import time: ``python -X importtime -c "import pytest_runmain.plugin"`` (the interpreter's
    own wall-clock figures), and the CPU and wall time of pytest's start with and without the
    plugin, with bytecode written, not written, and not cached at all.
+4. Whole sessions: the wall time of ``python -m pytest`` on 500 tests that each run the
+   one-line script with the ``run_path`` fixture, next to 500 tests calling bare runpy.
 
 CPU time is this process's (:func:`time.process_time`) plus its waited-for children's
 (``getrusage(RUSAGE_CHILDREN)``); each figure is the minimum over the repetitions of the mean
@@ -621,6 +623,64 @@ def pytest_start(settings: Settings) -> dict[tuple[bool, str], tuple[float, floa
     return best
 
 
+#: The test files of the session comparison: one test per run, the same program and check.
+SESSION_TESTS: Final = {
+    "bare runpy": (
+        "import contextlib, io, runpy\n\n",
+        "def test_{n}():\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        runpy.run_path('hello.py', run_name='__main__')\n"
+        "    assert out.getvalue() == 'hello\\n'\n\n",
+    ),
+    "run_path fixture": (
+        "",
+        "def test_{n}(run_path):\n    assert run_path('hello.py').stdout == 'hello\\n'\n\n",
+    ),
+}
+
+
+def pytest_session(settings: Settings, tests: int) -> dict[str, float]:
+    """Wall seconds of a whole pytest session of *tests* tests, each running the hello script.
+
+    By :data:`SESSION_TESTS` label, the minimum over the repetitions; the bare runpy session
+    runs with ``-p no:runmain``, so the plugin's start counts against it.
+    """
+    best: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "hello.py").write_text(HELLO)
+        for label, (head, test) in SESSION_TESTS.items():
+            body = "".join(test.format(n=n) for n in range(tests))
+            Path(tmp, f"test_{label.split()[0]}.py").write_text(head + body)
+        for _ in range(settings.repeat):
+            for label in SESSION_TESTS:
+                command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+                if label == "bare runpy":
+                    command += ["-p", "no:runmain"]
+                command.append(f"test_{label.split()[0]}.py")
+                wall = time.perf_counter()
+                done = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
+                wall = time.perf_counter() - wall
+                if done.returncode != 0 or f"{tests} passed" not in done.stdout:
+                    raise SystemExit(f"{command} failed:\n{done.stdout}{done.stderr}")
+                best[label] = min(best.get(label, wall), wall)
+    return best
+
+
+def session_report(tests: int, wall: dict[str, float]) -> str:
+    bare = wall["bare runpy"]
+    rows = [["session", "wall ms", "ratio"]]
+    rows += [
+        [label, f"{seconds * 1000:,.0f}", f"{seconds / bare:.2f}x"]
+        for label, seconds in wall.items()
+    ]
+    return (
+        f"A pytest session of {tests} tests, each running the one-line script and checking its "
+        "output (`python -m pytest -q`, wall-clock time, the plugin's start included):\n\n"
+        + table(rows)
+    )
+
+
 # --- the tables ---------------------------------------------------------------------------------
 
 
@@ -808,7 +868,10 @@ def main() -> None:
     costs, scaling, failures = measure_programs(settings, options.quick)
     print("measuring: import time", file=sys.stderr, flush=True)
     imports = import_report(plugin_import(settings), pytest_start(settings))
-    print("\n\n".join([header(settings, options.quick), costs, scaling, imports]))
+    print("measuring: pytest sessions", file=sys.stderr, flush=True)
+    tests = 50 if options.quick else 500
+    sessions = session_report(tests, pytest_session(settings, tests))
+    print("\n\n".join([header(settings, options.quick), costs, scaling, imports, sessions]))
     print(f"(measured in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     if failures:
         raise SystemExit(
