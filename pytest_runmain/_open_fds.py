@@ -16,6 +16,10 @@ watched, another thread opening one at that moment, an older kernel, another sys
 directory is listed as before and the watch moved. Snapshots are :class:`OpenDescriptors`,
 compared as sets.
 
+``poll`` asks each watched file's driver for its readiness without waiting, which changes
+nothing for files, pipes, sockets, terminals and event descriptors; a file of a FUSE file
+system that implements poll is asked by its daemon.
+
 PYTEST_DONT_REWRITE: no assertion here is for users (pytest need not rewrite them).
 """
 
@@ -81,10 +85,9 @@ class DescriptorTable:
 
     def __init__(self, fd_dir: str | None = FD_DIR) -> None:
         self._dir = fd_dir
-        self._poll: select.poll | None = None
-        #: The numbers registered with the poll object: open at the last listing, and the
-        #: lowest free ones.
-        self._watched: frozenset[int] = frozenset()
+        #: A poll object and the numbers registered with it: open at the last listing, and
+        #: the lowest free ones. One attribute, replaced whole: reads may come from threads.
+        self._watch: tuple[select.poll, frozenset[int]] | None = None
         #: Whether ``st_size`` of the directory counts the open descriptors (Linux 6.2+);
         #: None until the first listing tells.
         self._counts: bool | None = None
@@ -93,17 +96,19 @@ class DescriptorTable:
         """The descriptors open now (an empty set where the platform lists none)."""
         if self._dir is None:
             return OpenDescriptors(frozenset())
-        if self._poll is not None:
+        watch = self._watch
+        if watch is not None:
+            poll, watched = watch
             try:
-                answers = self._poll.poll(0)
+                answers = poll.poll(0)
                 count = _stat(self._dir).st_size
             except (OSError, ValueError):  # RLIMIT_NOFILE lowered below their number, say
                 pass
             else:
                 closed = frozenset(fd for fd, events in answers if events & _POLLNVAL)
                 # Every open descriptor is a watched one: none was opened elsewhere.
-                if len(self._watched) - len(closed) == count:
-                    return OpenDescriptors(self._watched, closed)
+                if len(watched) - len(closed) == count:
+                    return OpenDescriptors(watched, closed)
         return self._list()
 
     def _list(self) -> OpenDescriptors:
@@ -122,5 +127,5 @@ class DescriptorTable:
         poll = select.poll()
         for fd in watched:
             poll.register(fd, 0)
-        self._poll, self._watched = poll, watched
+        self._watch = (poll, watched)
         return OpenDescriptors(watched, watched - listed)
