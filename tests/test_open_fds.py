@@ -20,6 +20,17 @@ def listed() -> frozenset[int]:
     return frozenset(int(name) for name in os.listdir(FD_DIR)) - {probe}
 
 
+def assert_finds_a_new_descriptor(table: DescriptorTable) -> None:
+    """*table* sees a descriptor opened after a read, and no longer once it is closed."""
+    before = table.read()
+    fd = os.dup(0)
+    try:
+        assert table.read().numbers() - before.numbers() == {fd}
+    finally:
+        os.close(fd)
+    assert table.read() == before
+
+
 @pytest.fixture
 def table() -> DescriptorTable:
     table = DescriptorTable()
@@ -95,14 +106,7 @@ def test_without_a_count_every_read_lists(monkeypatch: pytest.MonkeyPatch) -> No
         return os.stat_result(fields)
 
     monkeypatch.setattr("pytest_runmain._open_fds._stat", stat_without_size)
-    table = DescriptorTable()
-    before = table.read()
-    fd = os.dup(0)
-    try:
-        assert table.read().numbers() - before.numbers() == {fd}
-    finally:
-        os.close(fd)
-    assert table.read() == before
+    assert_finds_a_new_descriptor(DescriptorTable())
 
 
 def test_a_platform_without_the_directory_reads_nothing() -> None:
@@ -146,9 +150,4 @@ def test_with_a_count_reads_do_not_list(
         raise AssertionError("listed again")
 
     monkeypatch.setattr("pytest_runmain._open_fds._listdir", no_listing)
-    before = table.read()
-    fd = os.dup(0)
-    try:
-        assert table.read().numbers() - before.numbers() == {fd}
-    finally:
-        os.close(fd)
+    assert_finds_a_new_descriptor(table)
