@@ -640,6 +640,14 @@ class RunEnviron(Mapping[str, str]):
             return value
         return _decode_value(self._raw[_encode_key(key)])
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get goes through a KeyError for each missing variable: most of those asked.
+        if key in self._overlay:
+            value = self._overlay[key]
+            return default if value is None else value
+        raw = self._raw.get(_encode_key(key))
+        return default if raw is None else _decode_value(raw)
+
     def _merged(self) -> dict[str, str]:
         env = {_decode_key(k): _decode_value(v) for k, v in self._raw.items()}
         for key, value in self._overlay.items():

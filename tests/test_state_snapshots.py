@@ -63,6 +63,10 @@ def test_run_environ_decodes_on_lookup_with_the_overlay_applied(
 
     assert env["RUNMAIN_KEPT"] == "kept"
     assert env.get("RUNMAIN_UNSET") is None
+    assert env.get("RUNMAIN_UNSET", "default") == "default"
+    assert env.get("RUNMAIN_MISSING", "default") == "default"
+    assert env.get("RUNMAIN_KEPT", "default") == "kept"
+    assert env.get("RUNMAIN_NEW") == "new"
     assert env["RUNMAIN_NEW"] == "new"
     assert "RUNMAIN_MISSING" not in env
     assert dict(env)["RUNMAIN_NEW"] == "new"
